@@ -1,0 +1,26 @@
+# The two set-up commands of the README are `make run` and `make test`.
+export CGO_ENABLED=0
+GO ?= go
+DATA ?= ../shared/datasets
+
+.PHONY: run test build model eval bench fuzz
+
+run:
+	$(GO) run ./cmd/empowerher serve
+
+test:
+	$(GO) test -timeout 60m ./...
+
+build:
+	$(GO) build -trimpath -o empowerher ./cmd/empowerher
+
+# Retrain the embedded model exactly as shipped (deterministic, seed 1).
+model:
+	$(GO) run ./cmd/empowerher train --data $(DATA) --out internal/model/empowerher.model
+
+# Cross-validate the recipe and regenerate docs/model-card.md.
+eval:
+	$(GO) run ./cmd/empowerher eval --data $(DATA)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...

@@ -1,0 +1,74 @@
+// Package features turns 16 kHz mono audio into frame-level low-level
+// descriptors (LLDs: log-mel, MFCC, F0, loudness, spectral shape, HNR,
+// jitter, shimmer, roughness) and eGeMAPS-style functionals over them.
+//
+// Everything here is level-independent by design: a clip recorded 20 dB
+// quieter, or through another microphone gain, gives the same functionals
+// (within tolerance), because a model must work on microphones it never
+// heard. The only level-carrying LLD is loudness_db, and the Summarizer
+// uses it relative to each span's own 95th percentile; c0 is not emitted;
+// log-mel bands are relative to the frame's mean band level. Powers are
+// floored at −200 dB (far below 16-bit quantisation noise, even after
+// −40 dB of gain) and, within a frame, 80–100 dB below its strongest
+// bin or band, so silence and digital zero give finite values everywhere
+// and float32 rounding noise does not leak in; relative loudness is
+// clamped at −60 dB, so stretches of digital silence (which stay at the
+// floor whatever the gain) do not make a span's functionals level
+// dependent.
+//
+// # Frames
+//
+// One LLD frame every 10 ms (HopSize). Spectral descriptors use a 25 ms
+// periodic-Hann window and a 512-point FFT (31.25 Hz bins); F0 and voice
+// quality a 40 ms window centred on the same instant; roughness the
+// trailing 128 ms of the amplitude envelope. F0, voicing, HNR, jitter,
+// shimmer and roughness are analysed every second frame (20 ms) and held.
+// NumLLD = 71 values, indices LLD*:
+//
+//	loudness_db            (10/0.3)·log10 Σ_b E_b^0.3 over the mel bands (Stevens' power law, as openSMILE's eGeMAPS loudness)
+//	f0_hz                  YIN (de Cheveigné & Kawahara 2002), 60–1000 Hz, 0 when unvoiced; coarse at 4 kHz, refined at 8 kHz
+//	voicing_prob           1 − cumulative-mean-normalised difference at the chosen lag
+//	hnr_db                 10·log10(ρ/(1−ρ)), ρ the normalised autocorrelation at the period (Boersma 1993), −20…40 dB
+//	jitter_local           mean|T_i−T_{i+1}|/mean T of periods found by waveform matching (Praat's local jitter, per 40 ms window)
+//	shimmer_local          mean|A_i−A_{i+1}|/mean A, A the per-period RMS
+//	h1_h2_db               first minus second harmonic level (uncorrected for formants)
+//	roughness              envelope energy at 31–148 Hz / all envelope energy incl. DC (Arnal et al. 2015)
+//	spectral_flux          Σ (a_t − a_{t−1})², a the L2-normalised mel magnitude vector
+//	spectral_centroid_hz, spectral_rolloff85_hz
+//	spectral_flatness      geometric/arithmetic mean of per-bin mean band powers (1 for white noise)
+//	spectral_slope_0_500, spectral_slope_500_1500   dB/kHz, regression of the log power spectrum (eGeMAPS)
+//	alpha_ratio_db         energy 50–1000 Hz over 1–5 kHz (eGeMAPS)
+//	hammarberg_db          strongest bin 0–2 kHz over strongest 2–5 kHz (eGeMAPS)
+//	energy_ratio_1k_4k     share of power in 1–4 kHz (screams, cries)
+//	energy_ratio_4k_8k     share of power in 4–8 kHz (fricatives, hiss, noise)
+//	zcr                    zero crossings per second
+//	mfcc1 … mfcc12         DCT-II (orthonormal) of the 40 dB log-mel bands, c0 dropped
+//	logmel0_rel_db … logmel39_rel_db   40 HTK-mel triangles (peak 1) over 20–8000 Hz, dB minus the frame's mean
+//
+// # Functionals
+//
+// NumFunctionals = 347, named by FunctionalNames, after eGeMAPS (Eyben et
+// al. 2016). For each of 31 contours, eight values: mean; std (dB, log and
+// signed quantities) or coefficient of variation (positive ratios and
+// frequencies, suffix _cv); percentiles 20, 50, 80 and the 20–80 range;
+// mean rising and mean falling slope per second of the 3-frame moving
+// average. The contours are loudness (relative to the span's 95th
+// percentile, clamped at −60 dB), voicing probability, MFCC 1–12, roughness, flux, centroid,
+// roll-off, flatness, both slopes, alpha ratio, Hammarberg index, both
+// energy ratios and ZCR over all frames; and over voiced frames only F0
+// (semitones re 27.5 Hz), HNR, jitter, shimmer and H1−H2. Then mean and
+// std of each log-mel band, the std of each MFCC delta (HTK regression
+// over ±2 frames), loudness peaks per second (3 dB prominence), voiced
+// segments per second, mean and std of voiced and of unvoiced segment
+// lengths (seconds), and the voiced-frame ratio.
+//
+// # Cost
+//
+// The Frontend allocates nothing per Write, holds about 31 KB per stream
+// (StateBytes), and uses a hand-written float32 real FFT (fft.go, checked
+// against gonum's dsp/fourier in tests) because gonum's FFTPACK was 60 %
+// of its time. Benchmarks: go test ./internal/features -run '^$' -bench .
+//
+// MeanMFCC40 is the prototype's baseline recipe (librosa defaults, scaled
+// to 16 kHz) and is deliberately level dependent, like the prototype.
+package features
