@@ -377,10 +377,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(lg.Handler(), slog.LevelWarn),
+		// Read/write deadlines are set per request by the server package
+		// (so WebSocket upgrades are not cut after two minutes).
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(lg.Handler(), slog.LevelWarn),
 	}
 
 	// Background work runs on its own context: on shutdown the HTTP server

@@ -1,13 +1,12 @@
 package audio
 
 import (
-	"bytes"
 	"errors"
 	"io"
-
-	"github.com/mewkiz/flac"
 )
 
+// decodeFLAC decodes a FLAC stream (optionally behind an ID3v2 tag) with
+// our own decoder (flacdec.go) and mixes it to mono in the sink.
 func decodeFLAC(b []byte, opt Options, s *sink) error {
 	const format = "flac"
 	if end := id3v2End(b); end > 0 {
@@ -16,67 +15,61 @@ func decodeFLAC(b []byte, opt Options, s *sink) error {
 		}
 		b = b[end:]
 	}
-	stream, err := flac.New(bytes.NewReader(b))
-	if err != nil {
-		if isEOF(err) {
-			return errTruncated(format, err)
-		}
-		return errCorrupt(format, "", err)
-	}
-	info := stream.Info
-	if info == nil {
-		return errCorrupt(format, "", errors.New("audio: flac: no stream info"))
-	}
-	if err := s.init(format, int(info.SampleRate), int(info.NChannels), opt); err != nil {
+	var d flacDecoder
+	if err := d.parseHeader(b); err != nil {
 		return err
 	}
-	if info.NSamples > 0 {
-		if info.NSamples > uint64(s.maxFrames) {
-			return errTooLong(format, opt)
-		}
+	info := d.info
+	if err := s.init(format, info.rate, info.channels, opt); err != nil {
+		return err
+	}
+	if info.totalSamples > uint64(s.maxFrames) {
+		return errTooLong(format, opt)
+	}
+	// Reserve the stated length up front (one allocation instead of a
+	// doubling series), but never more than the input could plausibly
+	// hold: a tiny file may claim minutes.
+	if info.totalSamples > 0 {
+		s.samples = make([]float32, 0, min(int(info.totalSamples), 64*len(b)+4096))
 	}
 	for {
-		f, err := stream.ParseNext()
-		if err == io.EOF {
+		h, err := d.next()
+		switch {
+		case errors.Is(err, errFLACEnd):
+			// Cut at a frame boundary: STREAMINFO's length says so.
+			s.truncated = uint64(len(s.samples)) < info.totalSamples
 			return nil
+		case errors.Is(err, errFLACTruncated):
+			s.truncated = true
+			return nil
+		case err != nil:
+			return err
 		}
-		if err != nil {
-			if isEOF(err) {
-				s.truncated = true
-				return nil
-			}
-			return errCorrupt(format, "", err)
-		}
-		ch := len(f.Subframes)
-		if ch == 0 || ch > MaxSourceChannels {
-			return errCorrupt(format, "bad channel count in frame", nil)
-		}
-		n := len(f.Subframes[0].Samples)
-		for _, sf := range f.Subframes[1:] {
-			if len(sf.Samples) != n {
-				return errCorrupt(format, "channels of unequal length", nil)
-			}
-		}
-		bps := int(f.BitsPerSample)
-		if bps < 4 || bps > 32 {
-			return errCorrupt(format, "bad bit depth in frame", nil)
-		}
-		dst, err := s.grow(n)
+		dst, err := s.grow(h.blockSize)
 		if err != nil {
 			return err
 		}
-		scale := 1 / (float32(int64(1)<<(bps-1)) * float32(ch))
-		if ch == 1 {
-			for i, v := range f.Subframes[0].Samples {
-				dst[i] = float32(v) * scale
-			}
-			continue
+		d.mixTo(dst, h)
+	}
+}
+
+// mixTo writes the last frame averaged to mono into dst, with the same
+// arithmetic (and so the same float32 results) as the decoder before ours.
+func (d *flacDecoder) mixTo(dst []float32, h flacFrameHeader) {
+	ch := h.channels
+	scale := 1 / (float32(int64(1)<<(h.bps-1)) * float32(ch))
+	if ch == 1 {
+		src := d.ch[0][:len(dst)]
+		for i, v := range src {
+			dst[i] = float32(v) * scale
 		}
-		clear(dst)
-		for _, sf := range f.Subframes {
-			for i, v := range sf.Samples {
-				dst[i] += float32(v) * scale
-			}
+		return
+	}
+	clear(dst)
+	for c := range ch {
+		src := d.ch[c][:len(dst)]
+		for i, v := range src {
+			dst[i] += float32(v) * scale
 		}
 	}
 }

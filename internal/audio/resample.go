@@ -43,23 +43,25 @@ var (
 	tableCache = map[int]*filterTable{}
 )
 
-// commonRates are cached; other rates get a fresh table per call so that
-// files with hostile, ever-different rates cannot grow memory.
+// commonRates are always cached; only a few other rates are, so that files
+// with hostile, ever-different rates cannot grow memory.
 var commonRates = map[int]bool{
 	8000: true, 11025: true, 12000: true, 22050: true, 24000: true, 32000: true,
 	44100: true, 48000: true, 88200: true, 96000: true,
 }
 
+// maxCachedOddRates bounds how many uncommon rates stay cached.
+const maxCachedOddRates = 8
+
 func tableFor(from int) *filterTable {
-	if !commonRates[from] {
-		return newFilterTable(from)
-	}
 	tableMu.Lock()
 	defer tableMu.Unlock()
 	t := tableCache[from]
 	if t == nil {
 		t = newFilterTable(from)
-		tableCache[from] = t
+		if commonRates[from] || len(tableCache) < len(commonRates)+maxCachedOddRates {
+			tableCache[from] = t
+		}
 	}
 	return t
 }
@@ -91,6 +93,7 @@ func newFilterTable(from int) *filterTable {
 	t.phases = rows
 	t.coef = make([]float32, rows*t.taps)
 	i0b := besselI0(beta)
+	k := make([]float64, t.taps)
 	for p := 0; p < rows; p++ {
 		var frac float64
 		if t.interp {
@@ -100,7 +103,7 @@ func newFilterTable(from int) *filterTable {
 		}
 		row := t.coef[p*t.taps : (p+1)*t.taps]
 		var sum float64
-		k := make([]float64, t.taps)
+		clear(k)
 		for j := range row {
 			tau := frac + float64(t.half-1-j) // offset of x[i-half+1+j] from t
 			r := tau / float64(t.half)

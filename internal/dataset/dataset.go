@@ -67,9 +67,10 @@ func Load(root fs.FS, items []corpus.Item, progress func(done, total int)) ([]Cl
 // Windowing of training examples. The detector scores 2 s windows, so
 // the model is trained on 2 s windows too.
 const (
-	WindowFrames = 200 // 2 s of 10 ms LLD frames
-	trainHop     = 100 // 1 s between training windows
-	longSegment  = 200 // long noise recordings are cut every 2 s
+	framesPerSecond = audio.SampleRate / features.HopSize
+	WindowFrames    = 2 * framesPerSecond // 2 s of LLD frames
+	trainHop        = framesPerSecond     // 1 s between training windows
+	longSegment     = 2 * framesPerSecond // long noise recordings are cut every 2 s
 )
 
 // Example describes one row of a Set.
@@ -231,7 +232,7 @@ func Spans(x []float32, n int, long, background bool) [][2]int {
 	return s
 }
 
-// ActiveFrames returns the first and last+1 10 ms frames whose energy is
+// ActiveFrames returns the first and last+1 LLD frames whose energy is
 // within 35 dB of the recording's loudest frame.
 func ActiveFrames(x []float32, n int) (int, int) {
 	const hop = features.HopSize

@@ -5,13 +5,18 @@ import (
 	"github.com/empowerher/empowerher/internal/features"
 )
 
-// Windows over a clip: the same 2 s every 0.5 s that a live stream uses.
+// framesPerSecond is the LLD frame rate.
+const framesPerSecond = audio.SampleRate / features.HopSize
+
+// Windows over a clip: the 2 s windows a live stream uses, every 1 s (the
+// spacing the model was trained with; a stream moves every 0.5 s to
+// react sooner).
 const (
-	windowFrames = 200
-	hopFrames    = 50
+	windowFrames = 2 * framesPerSecond
+	hopFrames    = framesPerSecond
 )
 
-// Analyze scores a whole clip (16 kHz mono). The clip's class
+// Analyze scores a whole clip (16 kHz mono) in 2 s windows every 1 s. The clip's class
 // probabilities are the mean over its voiced windows, and its score the
 // calibrated distress probability of that mean; a clip with no voiced
 // window is judged on all of its windows and reported as not voiced.
@@ -34,7 +39,7 @@ func (d *Detector) Analyze(samples []float32) Result {
 		score := w.pred.Predict(w.fun, w.probs)
 		v := fractionActive(active, span[0], span[1]) >= minActiveFraction
 		res.Timeline = append(res.Timeline, Window{
-			StartS: float64(span[0]) / 100, EndS: float64(span[1]) / 100,
+			StartS: float64(span[0]) / framesPerSecond, EndS: float64(span[1]) / framesPerSecond,
 			Score: round4(score), Voiced: v,
 		})
 		for c, p := range w.probs {
@@ -73,7 +78,7 @@ func (d *Detector) Analyze(samples []float32) Result {
 }
 
 // windows returns the frame spans of a clip's analysis windows: 2 s every
-// 0.5 s, the last one flush with the end; a clip shorter than 2 s is one
+// 1 s, the last one flush with the end; a clip shorter than 2 s is one
 // window.
 func windows(n int) [][2]int {
 	if n <= 0 {

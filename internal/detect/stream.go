@@ -40,7 +40,7 @@ type Stream struct {
 	lin      []float32
 	lld      []float32 // frames produced by the last Write chunk
 	fun      []float32
-	pending  []float32 // samples of the current 10 ms hop (for the level)
+	pending  []float32 // samples of the current LLD hop (for the level)
 	floor    streamFloor
 	hopDB    float64 // running level of the current Update hop
 	hopN     int
@@ -52,7 +52,7 @@ type Stream struct {
 	runAlarmed bool
 	lastEnd    float64 // when the last alarmed run ended (cooldown reference)
 	alarmed    bool
-	// Activity of the 10 ms level frames, by level-frame index; LLD frame
+	// Activity of the level frames (one per LLD hop), by level-frame index; LLD frame
 	// f takes level frame f's activity (the frontend lags a few frames).
 	levelActs   []bool
 	levelFrames int
@@ -73,7 +73,7 @@ func (d *Detector) NewStream(cfg StreamConfig) *Stream {
 	if cfg.Cooldown <= 0 {
 		cfg.Cooldown = DefaultCooldown
 	}
-	win := int(cfg.Window / (10 * time.Millisecond))
+	win := int(cfg.Window.Seconds()*framesPerSecond + 0.5)
 	s := &Stream{
 		d: d, cfg: cfg,
 		fe:        features.NewFrontend(),
@@ -109,11 +109,11 @@ func (s *Stream) Reset() {
 func (s *Stream) Threshold() float64 { return s.d.m.Threshold }
 
 func (s *Stream) winFrames() int { return len(s.active) }
-func (s *Stream) hopFrames() int { return int(s.cfg.Hop / (10 * time.Millisecond)) }
+func (s *Stream) hopFrames() int { return max(int(s.cfg.Hop.Seconds()*framesPerSecond+0.5), 1) }
 
 // Write feeds samples and calls fn after each hop.
 func (s *Stream) Write(samples []float32, fn func(Update)) {
-	// Levels per 10 ms for the voice-activity gate.
+	// Levels per LLD hop for the voice-activity gate.
 	for len(samples) > 0 {
 		take := min(features.HopSize-len(s.pending), len(samples))
 		chunk := samples[:take]
@@ -152,7 +152,7 @@ func (s *Stream) feed(chunk []float32, fn func(Update)) {
 func (s *Stream) hop(fn func(Update)) {
 	win := s.winFrames()
 	n := min(s.frames, win)
-	now := float64(s.frames) / 100
+	now := float64(s.frames) / framesPerSecond
 	// Linearize the ring, oldest frame first.
 	nl := features.NumLLD
 	s.lin = s.lin[:0]
@@ -165,7 +165,7 @@ func (s *Stream) hop(fn func(Update)) {
 			acts++
 		}
 	}
-	voiced := n >= hopFrames*2 && float64(acts)/float64(n) >= minActiveFraction
+	voiced := n >= framesPerSecond && float64(acts)/float64(n) >= minActiveFraction
 	score := 0.0
 	if voiced {
 		s.fun = s.sum.Functionals(s.fun[:0], s.lin)
@@ -197,7 +197,7 @@ func (s *Stream) hop(fn func(Update)) {
 	switch {
 	case smooth >= th && !s.inRun:
 		s.inRun = true
-		s.runStart = max(now-float64(n)/100, 0)
+		s.runStart = max(now-float64(n)/framesPerSecond, 0)
 	case smooth < th && s.inRun:
 		s.inRun = false
 		clear(s.classAcc)

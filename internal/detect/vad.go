@@ -2,6 +2,8 @@ package detect
 
 import (
 	"math"
+
+	"github.com/empowerher/empowerher/internal/audio"
 	"sort"
 
 	"github.com/empowerher/empowerher/internal/features"
@@ -15,7 +17,8 @@ const (
 	activeAboveFloorDB = 12  // a frame is active this far above the floor
 	absoluteFloorDB    = -75 // nothing quieter than this is ever active
 	minActiveFraction  = 0.15
-	floorRiseDB        = 0.02 // per 10 ms frame: 2 dB/s, slow to learn new noise
+	// The floor rises 2 dB/s: slow to take a new noise for the floor.
+	floorRiseDB = 2.0 / (audio.SampleRate / features.HopSize)
 )
 
 // frameDB is the level of one hop of samples in dBFS.

@@ -368,10 +368,13 @@ func Sweep(ctx context.Context, s Store, retention time.Duration) (int, error) {
 	return s.DeleteOlderThan(ctx, time.Now().Add(-retention))
 }
 
-// RunSweeper calls Sweep every interval until ctx ends, reporting each
-// result to report (which may be nil). It sweeps once at start so that a
+// RunSweeper calls Sweep every interval (default hourly) until ctx ends,
+// reporting deletions and errors to report (which may be nil). It sweeps once at start so that a
 // process restarted often still enforces retention.
 func RunSweeper(ctx context.Context, s Store, retention, interval time.Duration, report func(deleted int, err error)) {
+	if interval <= 0 {
+		interval = time.Hour
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

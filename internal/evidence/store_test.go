@@ -598,3 +598,28 @@ func TestClipKeysAndDeleteUser(t *testing.T) {
 		t.Fatalf("left %q", keys)
 	}
 }
+
+func TestRunSweeperSweepsAtStart(t *testing.T) {
+	h := localHarness(t)
+	s := h.open(t, mustKeys(t, keyA))
+	if err := s.Put(context.Background(), "u1/old", testWAV(1, 10), Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	h.age(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan int, 1)
+	go RunSweeper(ctx, s, time.Hour, 0, func(n int, err error) {
+		if err == nil {
+			got <- n
+		}
+	})
+	defer cancel()
+	select {
+	case n := <-got:
+		if n != 1 {
+			t.Fatalf("first sweep deleted %d, want 1", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no sweep at start")
+	}
+}

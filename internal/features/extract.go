@@ -13,8 +13,9 @@ var (
 )
 
 // Extract is Frontend+Functionals over a whole clip (16 kHz mono): it
-// returns NumFunctionals values. A clip shorter than 30 ms yields zeros.
-// The trailing < 10 ms that does not complete a frame is not analysed.
+// returns NumFunctionals values. A clip shorter than one hop (20 ms)
+// yields zeros. The trailing < 20 ms that does not complete a frame is not
+// analysed.
 func Extract(samples []float32) []float32 {
 	f := frontendPool.Get().(*Frontend)
 	s := summarizerPool.Get().(*Summarizer)

@@ -14,15 +14,14 @@ const (
 )
 
 // log2f returns log2(x) for x > 0 (callers floor x first; x <= 0 or a
-// denormal gives a large negative value, never NaN).
+// denormal gives a large negative value, never NaN). Branch-free so that
+// it inlines: the exponent is taken relative to √½, which leaves the
+// mantissa in [√½, √2).
 func log2f(x float32) float32 {
-	bits := math.Float32bits(x)
-	e := int32((bits>>23)&0xff) - 127
-	m := math.Float32frombits(bits&0x007fffff | 0x3f800000) // mantissa in [1,2)
-	if m > 1.41421356 {
-		m *= 0.5
-		e++
-	}
+	const sqrtHalfBits = 0x3f3504f3
+	bits := int32(math.Float32bits(x))
+	e := (bits - sqrtHalfBits) >> 23
+	m := math.Float32frombits(uint32(bits - e<<23))
 	// log(m) = 2 atanh(t), t = (m-1)/(m+1), |t| <= 0.1716.
 	t := (m - 1) / (m + 1)
 	t2 := t * t
@@ -30,21 +29,18 @@ func log2f(x float32) float32 {
 	return float32(e) + p*(1/ln2)
 }
 
-// exp2f returns 2^x for x in roughly [-120, 120].
+// exp2f returns 2^x for x < 126 (callers' arguments are scaled logs of
+// floored, clipped powers, far inside), x below −126 taken as −126.
+// Branch-free so that it
+// inlines: adding 1.5·2^23 rounds x to the nearest integer i (float32
+// arithmetic), leaving f = x − i in [−½, ½], where a degree-6 Taylor
+// series of e^(f ln2) is within 2e-7.
 func exp2f(x float32) float32 {
-	if x < -120 {
-		return 0
-	}
-	if x > 120 {
-		x = 120
-	}
-	i := int32(x) // truncates towards zero; make it a floor
-	if float32(i) > x {
-		i--
-	}
-	f := x - float32(i) // [0,1)
-	// 2^f by a degree-6 Taylor series of e^(f ln2); error < 2e-7 on [0,1).
-	y := f * ln2
+	const shift = 1.5 * (1 << 23)
+	x = max(x, -126)
+	t := x + shift
+	i := int32(math.Float32bits(t)) - 0x4b400000 // the bits of 1.5·2^23
+	y := (x - (t - shift)) * ln2
 	p := 1 + y*(1+y*(1.0/2+y*(1.0/6+y*(1.0/24+y*(1.0/120+y*(1.0/720))))))
 	return p * math.Float32frombits(uint32(i+127)<<23)
 }

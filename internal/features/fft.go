@@ -3,19 +3,25 @@ package features
 import "math"
 
 // realFFT is a forward FFT of a real float32 sequence of power-of-two
-// length n, computed as one n/2-point complex radix-2 FFT plus the usual
-// even/odd split (Press et al., Numerical Recipes §12.3). It exists because
-// gonum's dsp/fourier (FFTPACK, float64, with copies in and out) cost
-// 60 % of the whole frontend in profiles; this one is about 4× faster
-// and is checked against gonum in tests.
+// length n, computed as one n/2-point complex FFT plus the usual even/odd
+// split (Press et al., Numerical Recipes §12.3). The complex FFT is
+// radix-4 decimation in time (three complex multiplications per four
+// points, against four for radix-2²), on bit-reversed input, with one
+// radix-2 stage first when log2(n/2) is odd; the first stage is fused with
+// the bit-reversal permutation and needs no multiplications. It exists
+// because gonum's dsp/fourier (FFTPACK, float64, with copies in and out)
+// cost 60 % of the whole frontend in profiles; this one is several times
+// faster and is checked against gonum in tests.
 type realFFT struct {
 	n, m int
 	rev  []int32 // bit reversal of 0…m−1
-	// Stage twiddles: for half = 1,2,4…, cos and −sin of πj/half at
-	// offset half−1+j.
-	twr, twi []float32
-	wr, wi   []float32 // split twiddles e^{−2πik/n}, k = 0…m
-	re, im   []float32 // scratch, m each
+	// Radix-4 twiddles: for the pass combining blocks of h into 4h, at
+	// offset h−h0 … (h0 the first pass's h), W^k, W^2k, W^3k with
+	// W = e^{−2πi/4h}, k = 0…h−1.
+	w1r, w1i, w2r, w2i, w3r, w3i []float32
+	radix2First                  bool
+	wr, wi                       []float32 // split twiddles e^{−2πik/n}, k = 0…m
+	re, im                       []float32 // scratch, m each
 }
 
 func newRealFFT(n int) *realFFT {
@@ -37,12 +43,13 @@ func newRealFFT(n int) *realFFT {
 		}
 		f.rev[i] = int32(r)
 	}
-	f.twr, f.twi = make([]float32, m), make([]float32, m)
-	for half := 1; half < m; half <<= 1 {
-		for j := 0; j < half; j++ {
-			a := math.Pi * float64(j) / float64(half)
-			f.twr[half-1+j] = float32(math.Cos(a))
-			f.twi[half-1+j] = float32(-math.Sin(a))
+	f.radix2First = bits%2 == 1
+	for h := f.firstH(); 4*h <= m; h *= 4 {
+		for k := 0; k < h; k++ {
+			a := -2 * math.Pi * float64(k) / float64(4*h)
+			f.w1r, f.w1i = append(f.w1r, float32(math.Cos(a))), append(f.w1i, float32(math.Sin(a)))
+			f.w2r, f.w2i = append(f.w2r, float32(math.Cos(2*a))), append(f.w2i, float32(math.Sin(2*a)))
+			f.w3r, f.w3i = append(f.w3r, float32(math.Cos(3*a))), append(f.w3i, float32(math.Sin(3*a)))
 		}
 	}
 	f.wr, f.wi = make([]float32, m+1), make([]float32, m+1)
@@ -53,9 +60,21 @@ func newRealFFT(n int) *realFFT {
 	return f
 }
 
+// firstH is the block size after the fused first stage (2 after a
+// radix-2 stage, 4 after a radix-4 one; 1 when m = 1).
+func (f *realFFT) firstH() int {
+	switch {
+	case f.m < 2:
+		return 1
+	case f.radix2First:
+		return 2
+	}
+	return 4
+}
+
 // bytes is the memory the plan holds.
 func (f *realFFT) bytes() int {
-	return 4*len(f.rev) + 4*(len(f.twr)+len(f.twi)) + 4*(len(f.wr)+len(f.wi)+len(f.re)+len(f.im)) + 64
+	return 4*len(f.rev) + 4*6*len(f.w1r) + 4*(len(f.wr)+len(f.wi)+len(f.re)+len(f.im)) + 160
 }
 
 // transform computes X_k, k = 0…n/2, of x (length n) into outRe/outIm
@@ -64,80 +83,64 @@ func (f *realFFT) transform(outRe, outIm, x []float32) {
 	m := f.m
 	re, im := f.re[:m], f.im[:m]
 	x = x[:2*m]
-	// Radix-2 decimation in time, two stages per pass (a radix-2²
-	// butterfly: same multiplications, half the loads and stores). The
-	// first two stages need no multiplications at all.
-	half := 1
 	rev := f.rev[:m]
-	if m >= 4 {
-		// Fused with the bit-reversal permutation: read x in bit-reversed
-		// order, write in place.
-		for a := 0; a+3 < m; a += 4 {
-			j0, j1, j2, j3 := 2*int(rev[a]), 2*int(rev[a+1]), 2*int(rev[a+2]), 2*int(rev[a+3])
+	// First stage fused with the bit-reversal permutation: z_j = x_2j +
+	// i·x_2j+1 is read in bit-reversed order and written in place.
+	switch {
+	case m < 2:
+		re[0], im[0] = x[0], x[1]
+	case f.radix2First:
+		for a := 0; a+1 < m; a += 2 {
+			j0, j1 := 2*int(rev[a]), 2*int(rev[a+1])
 			x0r, x0i, x1r, x1i := x[j0], x[j0+1], x[j1], x[j1+1]
-			x2r, x2i, x3r, x3i := x[j2], x[j2+1], x[j3], x[j3+1]
-			y0r, y0i, y1r, y1i := x0r+x1r, x0i+x1i, x0r-x1r, x0i-x1i
-			y2r, y2i, y3r, y3i := x2r+x3r, x2i+x3i, x2r-x3r, x2i-x3i
-			re[a], im[a] = y0r+y2r, y0i+y2i
-			re[a+2], im[a+2] = y0r-y2r, y0i-y2i
-			// (−i)·y3 = y3i − i·y3r
-			re[a+1], im[a+1] = y1r+y3i, y1i-y3r
-			re[a+3], im[a+3] = y1r-y3i, y1i+y3r
+			re[a], im[a] = x0r+x1r, x0i+x1i
+			re[a+1], im[a+1] = x0r-x1r, x0i-x1i
 		}
-		half = 4
-	} else {
-		for i, r := range rev {
-			re[r], im[r] = x[2*i], x[2*i+1]
+	default:
+		for a := 0; a+3 < m; a += 4 {
+			// Bit-reversed blocks hold residues 0, 2, 1, 3 (mod 4).
+			j0, j2, j1, j3 := 2*int(rev[a]), 2*int(rev[a+1]), 2*int(rev[a+2]), 2*int(rev[a+3])
+			a0r, a0i, a1r, a1i := x[j0], x[j0+1], x[j1], x[j1+1]
+			a2r, a2i, a3r, a3i := x[j2], x[j2+1], x[j3], x[j3+1]
+			s02r, s02i, d02r, d02i := a0r+a2r, a0i+a2i, a0r-a2r, a0i-a2i
+			s13r, s13i, d13r, d13i := a1r+a3r, a1i+a3i, a1r-a3r, a1i-a3i
+			re[a], im[a] = s02r+s13r, s02i+s13i
+			re[a+2], im[a+2] = s02r-s13r, s02i-s13i
+			// X1 = d02 − i·d13, X3 = d02 + i·d13
+			re[a+1], im[a+1] = d02r+d13i, d02i-d13r
+			re[a+3], im[a+3] = d02r-d13i, d02i+d13r
 		}
 	}
-	for ; 2*half < m; half *= 4 {
-		h := half
-		w1r, w1i := f.twr[h-1:2*h-1], f.twi[h-1:2*h-1]
-		w2r, w2i := f.twr[2*h-1:4*h-1], f.twi[2*h-1:4*h-1]
-		w1r, w1i, w2r, w2i = w1r[:h], w1i[:h], w2r[:h], w2i[:h]
-		for start := 0; start < m; start += 4 * h {
+	// Radix-4 passes: X[k+qh] = Σ_r (−i)^{rq} W^{rk} A_r[k], the four
+	// size-h DFTs A_0, A_2, A_1, A_3 lying in that order (bit reversal).
+	h0 := f.firstH()
+	for h := h0; 4*h <= m; h *= 4 {
+		off := (h - h0) / 3 // Σ of the earlier passes' h: h0·(4^p − 1)/3
+		w1r, w1i := f.w1r[off:off+h], f.w1i[off:off+h]
+		w2r, w2i := f.w2r[off:off+h], f.w2i[off:off+h]
+		w3r, w3i := f.w3r[off:off+h], f.w3i[off:off+h]
+		for start := 0; start+4*h <= m; start += 4 * h {
 			r0, i0 := re[start:start+h], im[start:start+h]
-			r1, i1 := re[start+h:start+2*h], im[start+h:start+2*h]
-			r2, i2 := re[start+2*h:start+3*h], im[start+2*h:start+3*h]
+			r2, i2 := re[start+h:start+2*h], im[start+h:start+2*h]
+			r1, i1 := re[start+2*h:start+3*h], im[start+2*h:start+3*h]
 			r3, i3 := re[start+3*h:start+4*h], im[start+3*h:start+4*h]
-			i0, r1, i1, r2, i2, r3, i3 = i0[:h], r1[:h], i1[:h], r2[:h], i2[:h], r3[:h], i3[:h]
-			for j := 0; j < h; j++ {
-				ar, ai := w1r[j], w1i[j]
-				br, bi := w2r[j], w2i[j]
-				x1r, x1i := r1[j], i1[j]
-				t1r, t1i := ar*x1r-ai*x1i, ar*x1i+ai*x1r
-				x3r, x3i := r3[j], i3[j]
-				t3r, t3i := ar*x3r-ai*x3i, ar*x3i+ai*x3r
-				x0r, x0i, x2r, x2i := r0[j], i0[j], r2[j], i2[j]
-				y0r, y0i, y1r, y1i := x0r+t1r, x0i+t1i, x0r-t1r, x0i-t1i
-				y2r, y2i, y3r, y3i := x2r+t3r, x2i+t3i, x2r-t3r, x2i-t3i
-				ur, ui := br*y2r-bi*y2i, br*y2i+bi*y2r
-				// v = (−i)·w2·y3
-				pr, pi := br*y3r-bi*y3i, br*y3i+bi*y3r
-				vr, vi := pi, -pr
-				r0[j], i0[j] = y0r+ur, y0i+ui
-				r2[j], i2[j] = y0r-ur, y0i-ui
-				r1[j], i1[j] = y1r+vr, y1i+vi
-				r3[j], i3[j] = y1r-vr, y1i-vi
-			}
-		}
-	}
-	// A last single radix-2 stage when log2 m is odd.
-	for ; half < m; half *= 2 {
-		twr, twi := f.twr[half-1:2*half-1], f.twi[half-1:2*half-1]
-		for start := 0; start < m; start += 2 * half {
-			ar, ai := re[start:start+half], im[start:start+half]
-			br, bi := re[start+half:start+2*half], im[start+half:start+2*half]
-			ai, br, bi = ai[:len(ar)], br[:len(ar)], bi[:len(ar)]
-			twr, twi := twr[:len(ar)], twi[:len(ar)]
-			for j := range ar {
-				wr, wi := twr[j], twi[j]
-				xr, xi := br[j], bi[j]
-				tr := wr*xr - wi*xi
-				ti := wr*xi + wi*xr
-				yr, yi := ar[j], ai[j]
-				br[j], bi[j] = yr-tr, yi-ti
-				ar[j], ai[j] = yr+tr, yi+ti
+			i0, r1, i1, r2, i2, r3, i3 = i0[:len(r0)], r1[:len(r0)], i1[:len(r0)], r2[:len(r0)], i2[:len(r0)], r3[:len(r0)], i3[:len(r0)]
+			w1r, w1i, w2r, w2i, w3r, w3i := w1r[:len(r0)], w1i[:len(r0)], w2r[:len(r0)], w2i[:len(r0)], w3r[:len(r0)], w3i[:len(r0)]
+			for k := range r0 {
+				a0r, a0i := r0[k], i0[k]
+				br, bi := r1[k], i1[k]
+				a1r, a1i := w1r[k]*br-w1i[k]*bi, w1r[k]*bi+w1i[k]*br
+				br, bi = r2[k], i2[k]
+				a2r, a2i := w2r[k]*br-w2i[k]*bi, w2r[k]*bi+w2i[k]*br
+				br, bi = r3[k], i3[k]
+				a3r, a3i := w3r[k]*br-w3i[k]*bi, w3r[k]*bi+w3i[k]*br
+				s02r, s02i, d02r, d02i := a0r+a2r, a0i+a2i, a0r-a2r, a0i-a2i
+				s13r, s13i, d13r, d13i := a1r+a3r, a1i+a3i, a1r-a3r, a1i-a3i
+				// Outputs in natural order: block q holds X[k+qh].
+				r0[k], i0[k] = s02r+s13r, s02i+s13i
+				r1[k], i1[k] = s02r-s13r, s02i-s13i
+				r2[k], i2[k] = d02r+d13i, d02i-d13r
+				r3[k], i3[k] = d02r-d13i, d02i+d13r
 			}
 		}
 	}

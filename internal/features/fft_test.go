@@ -13,7 +13,7 @@ import (
 // FFTPACK on random input.
 func TestRealFFTMatchesGonum(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{4, 8, 16, 32, 64, 128, 256, 512, 1024} {
+	for _, n := range []int{4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048} {
 		x := make([]float32, n)
 		x64 := make([]float64, n)
 		for i := range x {
@@ -39,9 +39,11 @@ func BenchmarkRealFFT512(b *testing.B) {
 		x[i] = float32(i % 7)
 	}
 	re, im := make([]float32, 257), make([]float32, 257)
+	start := cpuTime()
 	for b.Loop() {
 		f.transform(re, im, x)
 	}
+	reportRealtime(b, start, 0.032)
 }
 
 func BenchmarkGonumFFT512(b *testing.B) {

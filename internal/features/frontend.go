@@ -11,9 +11,11 @@ import (
 // history; StateBytes reports the total) and allocates nothing per Write
 // once dst has capacity.
 //
-// Frame k (from 0) is centred on input sample 160·(k+1): the stream is
-// taken to start with 160 samples of silence, and frame k is emitted once
-// its 40 ms pitch window is complete, i.e. after 480+160·k samples.
+// Frame k (from 0) is centred on input sample HopSize·k (20 ms·k): the
+// stream is taken to start with HopSize samples of silence, and frame k
+// is emitted once its 40 ms pitch window is complete, i.e. after
+// HopSize·(k+1) samples. A stream of n samples thus gives n/HopSize
+// frames (rounded down), FrameRate per second.
 type Frontend struct {
 	buf [pitchWindow]float32 // newest pitchWindow samples; [0,n) valid
 	n   int
@@ -33,9 +35,11 @@ type Frontend struct {
 	melDB   [NumMel]float32
 	prev    [NumMel]float32 // previous frame's normalised mel magnitudes, for flux
 	hasPrev bool
+	// relFloor is the current frame's floor for log bin powers (80 dB
+	// below its strongest bin).
+	relFloor float32
 
 	pitch *pitchTracker
-	last  pitchResult // pitch is analysed every pitchEvery frames and held in between
 
 	rough roughnessMeter
 }
@@ -59,12 +63,6 @@ func sanitize(v float32) float32 {
 	return v
 }
 
-// pitchEvery: F0, HNR, jitter, shimmer and roughness are analysed on
-// every second frame (a 20 ms pitch hop) and held for the frame in
-// between; they are the costliest descriptors and a 20 ms pitch hop is
-// what many pitch trackers use anyway.
-const pitchEvery = 2
-
 // NewFrontend returns a Frontend at the start of a stream.
 func NewFrontend() *Frontend {
 	f := &Frontend{fft: newRealFFT(FFTSize), pitch: newPitchTracker()}
@@ -76,12 +74,11 @@ func NewFrontend() *Frontend {
 // Reset starts a new stream; the Frontend keeps its buffers.
 func (f *Frontend) Reset() {
 	f.buf = [pitchWindow]float32{}
-	f.n = HopSize // the 160 samples of leading silence
+	f.n = HopSize // the HopSize samples of leading silence
 	f.k = 0
 	f.x8 = [n8]float32{}
 	f.x4 = [n4]float32{}
 	f.hasPrev = false
-	f.last = pitchResult{}
 	f.rough.reset()
 }
 
@@ -156,20 +153,16 @@ func (f *Frontend) emit(dst []float32) []float32 {
 		dst = append(dst, zeroFrame[:]...)
 	}
 	out := dst[off:]
-	if f.k%pitchEvery == 0 {
-		f.last = f.pitch.analyze(f.x4[:], f.x8[:])
-		f.rough.value = f.rough.measure()
-	}
 	f.k++
+	pr := f.pitch.analyze(f.x4[:], f.x8[:])
 	lo := (pitchWindow - WindowSize) / 2
 	f.spectral(out, f.buf[lo:lo+WindowSize])
-	pr := f.last
 	out[LLDF0] = pr.f0
 	out[LLDVoicingProb] = pr.voicing
 	out[LLDHNR] = pr.hnr
 	out[LLDJitter] = pr.jitter
 	out[LLDShimmer] = pr.shimmer
-	out[LLDRoughness] = f.rough.value
+	out[LLDRoughness] = f.rough.measure()
 	out[LLDH1H2] = 0
 	if pr.f0 > 0 {
 		out[LLDH1H2] = f.harmonicDiff(pr.f0)
@@ -177,95 +170,102 @@ func (f *Frontend) emit(dst []float32) []float32 {
 	return dst
 }
 
-// harmonicDiff is H1−H2 in dB: the strongest bin within ±1 of F0 minus
-// the strongest within ±1 of 2·F0 (uncorrected for formants).
+// harmonicDiff is H1−H2 in dB: the level of the strongest bin within ±1
+// of F0 minus that within ±1 of 2·F0, each refined by a parabola through
+// the log powers of the peak bin and its neighbours (a Hann window's main
+// lobe is close to a parabola in dB, so this removes most of the up to
+// 1.4 dB scalloping loss of an off-bin harmonic). Bins are clamped at the
+// frame's relative floor, so a missing harmonic reads as rounding-proof
+// silence rather than float32 noise.
 func (f *Frontend) harmonicDiff(f0 float32) float32 {
-	peak := func(hz float64) float32 {
-		k := hzBin(hz)
-		m := float32(powerFloor)
+	floor := f.relFloor
+	lp := func(i int) float32 {
+		if i < 0 || i >= numBins {
+			return log2f(floor)
+		}
+		return log2f(max(f.power[i], floor))
+	}
+	peak := func(hz float32) float32 {
+		k := int(hz/binHz + 0.5)
+		best := k
 		for i := k - 1; i <= k+1; i++ {
-			if i >= 0 && i < numBins && f.power[i] > m {
-				m = f.power[i]
+			if i >= 0 && i < numBins && f.power[i] > f.power[min(max(best, 0), numBins-1)] {
+				best = i
 			}
 		}
-		return m
+		a, b, c := lp(best-1), lp(best), lp(best+1)
+		if den := a - 2*b + c; den < 0 {
+			d := min(max(0.5*(a-c)/den, -0.5), 0.5)
+			return b - 0.25*(a-c)*d
+		}
+		return b
 	}
-	h1, h2 := peak(float64(f0)), peak(2*float64(f0))
-	return dbPerLog2 * (log2f(h1) - log2f(h2))
+	return dbPerLog2 * (peak(f0) - peak(2*f0))
 }
 
 // spectral fills the spectral, cepstral, loudness and ZCR descriptors of
-// one 25 ms frame.
+// one 32 ms frame.
 func (f *Frontend) spectral(out []float32, w []float32) {
 	w = w[:WindowSize]
 	var crossings uint32
 	prevSign := math.Float32bits(w[0]) >> 31
 	in := f.fftIn[:WindowSize]
+	hann := tab.hann[:WindowSize]
 	for i, v := range w {
 		sign := math.Float32bits(v) >> 31
 		crossings += sign ^ prevSign
 		prevSign = sign
-		in[i] = v * tab.hann[i]
+		in[i] = v * hann[i]
 	}
-	out[LLDZCR] = float32(crossings) * (SampleRate / WindowSize)
+	out[LLDZCR] = float32(crossings) * (float32(SampleRate) / WindowSize)
 
 	f.fft.transform(f.fftRe[:], f.fftIm[:], f.fftIn[:])
+	// Power, band sums, power-weighted bin sums (centroid) and band maxima
+	// in one pass per fixed band.
 	const (
 		b50, b1k, b2k, b4k, b5k = 2, 32, 64, 128, 160
 	)
-	scale := tab.powScale
-	pw := f.power[:numBins]
-	re, im := f.fftRe[:numBins], f.fftIm[:numBins]
-	var weighted float32
-	for k := range pw {
-		pw[k] = (re[k]*re[k] + im[k]*im[k]) * scale
-	}
-	// Two accumulators: these sums are latency-bound otherwise.
-	var w0, w1 float32
-	for k := 0; k+1 < numBins; k += 2 {
-		w0 += pw[k] * float32(k)
-		w1 += pw[k+1] * float32(k+1)
-	}
-	weighted = w0 + w1 + pw[numBins-1]*float32(numBins-1)
-	sum := func(lo, hi int) float32 {
-		var s0, s1 float32
-		x := pw[lo:hi]
-		i := 0
-		for ; i+1 < len(x); i += 2 {
-			s0 += x[i]
-			s1 += x[i+1]
+	var segSum [6]float32
+	var weighted, max02, max25, max58 float32
+	for i, lim := range [...][2]int{{0, b50}, {b50, b1k}, {b1k, b2k}, {b2k, b4k}, {b4k, b5k}, {b5k, numBins}} {
+		s, ws, mx := f.powerSegment(lim[0], lim[1])
+		segSum[i] = s
+		weighted += ws
+		switch {
+		case i < 3:
+			max02 = max(max02, mx)
+		case i < 5:
+			max25 = max(max25, mx)
+		default:
+			max58 = mx
 		}
-		if i < len(x) {
-			s0 += x[i]
-		}
-		return s0 + s1
 	}
-	maxOf := func(lo, hi int) float32 {
-		var m float32
-		for _, p := range pw[lo:hi] {
-			m = max(m, p)
-		}
-		return m
-	}
-	s0_50, s50_1k, s1k_4k, s4k_5k, s5k_8k := sum(0, b50), sum(b50, b1k), sum(b1k, b4k), sum(b4k, b5k), sum(b5k, numBins)
+	s0_50, s50_1k, s1k_4k := segSum[0], segSum[1], segSum[2]+segSum[3]
+	s4k_5k, s5k_8k := segSum[4], segSum[5]
 	total := s0_50 + s50_1k + s1k_4k + s4k_5k + s5k_8k
 	s1k_5k, s4k_8k := s1k_4k+s4k_5k, s4k_5k+s5k_8k
-	max02, max25 := maxOf(0, b2k), maxOf(b2k, b5k)
-	db := func(p float32) float32 {
-		if p < powerFloor {
-			p = powerFloor
-		}
-		return dbPerLog2 * log2f(p)
-	}
-	out[LLDAlphaRatio] = db(s50_1k) - db(s1k_5k)
-	out[LLDHammarberg] = db(max02) - db(max25)
+	db := func(p float32) float32 { return dbPerLog2 * log2f(max(p, powerFloor)) }
+	// Bins more than 80 dB below the frame's strongest are clamped there
+	// (for the slopes, H1−H2, Hammarberg and alpha ratio): a near-empty
+	// bin's log is dominated by float32 rounding in the FFT (~1e-7 of the
+	// peak), which is not scale invariant; a relative floor is.
+	floor := max(max(max02, max25, max58)*1e-8, powerFloor)
+	f.relFloor = floor
+	out[LLDAlphaRatio] = db(max(s50_1k, floor)) - db(max(s1k_5k, floor))
+	out[LLDHammarberg] = db(max(max02, floor)) - db(max(max25, floor))
 	if total > powerFloor {
 		out[LLDCentroid] = weighted / total * binHz
 		out[LLDEnergyRatio1k4k] = s1k_4k / total
 		out[LLDEnergyRatio4k8k] = s4k_8k / total
+		// Roll-off: find the band in which the running sum passes 85 %,
+		// then the bin within it.
 		target := 0.85 * total
 		var cum float32
 		k := 0
+		for i := 0; i < len(segSum)-1 && cum+segSum[i] < target; i++ {
+			cum += segSum[i]
+			k = [...]int{b50, b1k, b2k, b4k, b5k}[i]
+		}
 		for ; k < numBins-1; k++ {
 			cum += f.power[k]
 			if cum >= target {
@@ -276,37 +276,41 @@ func (f *Frontend) spectral(out []float32, w []float32) {
 	} else {
 		out[LLDCentroid], out[LLDEnergyRatio1k4k], out[LLDEnergyRatio4k8k], out[LLDRolloff] = 0, 0, 0, 0
 	}
-	// Bins more than 80 dB below the frame's strongest are clamped there
-	// for the slopes: a near-empty bin's log is dominated by float32
-	// rounding in the FFT (~1e-7 of the peak), which is not scale
-	// invariant; a relative floor is.
-	floor := max(max(max02, maxOf(b5k, numBins))*1e-8, powerFloor)
 	out[LLDSlope0_500] = f.slope(&tab.slopeLo, floor)
 	out[LLDSlope500_1500] = f.slope(&tab.slopeHi, floor)
 
-	// Mel bands, log-mel, loudness, flatness (the latter over each band's
-	// mean power per bin, so that white noise is flat).
-	var sumLog2, sumFlatLog2, sumE, loud float32
-	var mag [NumMel]float32
-	var norm float64
-	var bandE [NumMel]float32
-	var maxE float32
-	for b := range tab.mel {
-		band := &tab.mel[b]
-		var e float32
-		pw := f.power[band.start : band.start+len(band.w)]
-		for i, wt := range band.w {
-			e += wt * pw[i]
+	// Mel bands in one pass over the bins (each bin is on one band's rising
+	// and the previous band's falling slope).
+	var bandE [NumMel + 1]float32 // [b+1] is band b; [0] takes the falling slope below band 0
+	pw := f.power[:numBins]
+	for j := 0; j <= NumMel; j++ {
+		lo, hi := tab.melSeg[j], tab.melSeg[j+1]
+		p, up, down := pw[lo:hi], tab.melUp[lo:hi], tab.melDown[lo:hi]
+		up, down = up[:len(p)], down[:len(p)]
+		var su, sd float32
+		for i, v := range p {
+			su += up[i] * v
+			sd += down[i] * v
 		}
-		bandE[b] = e
+		if j < NumMel {
+			bandE[j+1] += su
+		}
+		bandE[j] += sd
+	}
+	var maxE float32
+	for _, e := range bandE[1:] {
 		maxE = max(maxE, e)
 	}
-	// Bands are clamped 100 dB below the frame's strongest (float32
-	// rounding level, see the slopes) and at the absolute floor.
+	// Log-mel, loudness, flatness (the latter over each band's mean power
+	// per bin, so that white noise is flat). Bands are clamped 100 dB
+	// below the frame's strongest (float32 rounding level, see the slopes)
+	// and at the absolute floor.
+	var sumLog2, sumFlatLog2, sumE, loud, norm float32
+	var mag [NumMel]float32
 	melFloor := max(maxE*1e-10, powerFloor)
-	for b := range tab.mel {
+	for b := range NumMel {
 		band := &tab.mel[b]
-		e := max(bandE[b], melFloor)
+		e := max(bandE[b+1], melFloor)
 		l2 := log2f(e)
 		f.melDB[b] = dbPerLog2 * l2
 		sumLog2 += l2
@@ -315,17 +319,17 @@ func (f *Frontend) spectral(out []float32, w []float32) {
 		// Specific loudness ∝ E^0.3 (Stevens' power law, as in openSMILE's
 		// eGeMAPS loudness).
 		loud += exp2f(0.3 * l2)
-		m := float32(math.Sqrt(float64(e)))
-		mag[b] = m
-		norm += float64(m) * float64(m)
+		mag[b] = sqrt32(e)
+		norm += e
 	}
 	// (10/0.3)·log10 L moves by exactly X dB when the input gain moves by
 	// X dB, so "loudness_db" reads like a level.
 	out[LLDLoudness] = dbPerLog2 / 0.3 * log2f(loud)
 	out[LLDFlatness] = exp2f(sumFlatLog2/NumMel) / (sumE / NumMel)
 	meanDB := dbPerLog2 * sumLog2 / NumMel
-	for b := 0; b < NumMel; b++ {
-		out[LLDLogMel0+b] = f.melDB[b] - meanDB
+	logMel := out[LLDLogMel0 : LLDLogMel0+NumMel]
+	for b, v := range f.melDB {
+		logMel[b] = v - meanDB
 	}
 	// Band-major, so the twelve sums are independent chains (a sum of
 	// 40 products in one register is latency-bound).
@@ -337,19 +341,45 @@ func (f *Frontend) spectral(out []float32, w []float32) {
 		}
 	}
 	copy(out[LLDMFCC1:LLDMFCC1+NumMFCC], cep[:])
-	inv := float32(1 / math.Sqrt(norm))
+	inv := 1 / sqrt32(norm)
 	var flux float32
-	for b := range mag {
-		m := mag[b] * inv
-		d := m - f.prev[b]
+	for b, m := range mag {
+		d := m*inv - f.prev[b]
 		flux += d * d
-		f.prev[b] = m
+		f.prev[b] = m * inv
 	}
 	if !f.hasPrev {
 		flux = 0
 		f.hasPrev = true
 	}
 	out[LLDFlux] = flux
+}
+
+// powerSegment fills f.power[lo:hi] from the FFT and returns its sum, its
+// bin-weighted sum Σ k·p_k and its maximum (two accumulators each: these
+// sums are latency-bound otherwise).
+func (f *Frontend) powerSegment(lo, hi int) (sum, weighted, peak float32) {
+	re, im, pw := f.fftRe[lo:hi], f.fftIm[lo:hi], f.power[lo:hi]
+	im, pw = im[:len(re)], pw[:len(re)]
+	var s0, s1, w0, w1, m0, m1 float32
+	k0 := float32(lo)
+	i := 0
+	for ; i+1 < len(re); i += 2 {
+		p0 := re[i]*re[i] + im[i]*im[i]
+		p1 := re[i+1]*re[i+1] + im[i+1]*im[i+1]
+		pw[i], pw[i+1] = p0, p1
+		s0, s1 = s0+p0, s1+p1
+		w0, w1 = w0+p0*(k0+float32(i)), w1+p1*(k0+float32(i+1))
+		m0, m1 = max(m0, p0), max(m1, p1)
+	}
+	if i < len(re) {
+		p := re[i]*re[i] + im[i]*im[i]
+		pw[i] = p
+		s0 += p
+		w0 += p * (k0 + float32(i))
+		m0 = max(m0, p)
+	}
+	return s0 + s1, w0 + w1, max(m0, m1)
 }
 
 // slope is the least-squares slope (dB per kHz) of the log power spectrum

@@ -12,11 +12,11 @@ import "math"
 // Per contour LLD, eight values: mean; std (for dB, log and signed
 // quantities) or coefficient of variation (for positive ratios and
 // frequencies); the 20th, 50th and 80th percentiles; the 20–80 range; the
-// mean rising and mean falling slope (units per second, of the 3-frame
-// moving average, as eGeMAPS smooths its LLDs). Voice-quality LLDs (F0,
+// mean rising and mean falling slope (units per second, of the moving
+// average over ±smoothRadius frames, as eGeMAPS smooths its LLDs). Voice-quality LLDs (F0,
 // HNR, jitter, shimmer, H1−H2) use voiced frames only, and their slopes
 // only within voiced segments. Log-mel bands get mean and std, MFCC deltas
-// (regression over ±2 frames) their std. Finally loudness peaks per
+// (regression over ±2 frames, in units per second) their std. Finally loudness peaks per
 // second and voiced/unvoiced segment statistics.
 
 type transform uint8
@@ -115,6 +115,11 @@ func NewSummarizer() *Summarizer { return &Summarizer{} }
 
 const frameSeconds = float32(HopSize) / SampleRate
 
+// smoothRadius is the half-width, in frames, of the moving average the
+// slopes and the loudness peaks are taken on: ±20 ms rounded to frames
+// (±1 frame, a 3-frame average at the 20 ms hop), at least 1.
+const smoothRadius = max(1, (SampleRate/50+HopSize/2)/HopSize)
+
 // loudnessRangeDB clamps loudness relative to the span's 95th percentile:
 // anything quieter is silence, and digital silence (at the power floor
 // whatever the gain) must not make the functionals level dependent.
@@ -197,7 +202,8 @@ func (s *Summarizer) Functionals(dst []float32, llds []float32) []float32 {
 	}
 
 	// Delta MFCC by linear regression over ±2 frames (HTK's formula,
-	// edges replicated), summarised by its std.
+	// edges replicated), per second so that it does not depend on the
+	// hop, summarised by its std.
 	for k := 0; k < NumMFCC; k++ {
 		at := func(t int) float32 {
 			t = min(max(t, 0), n-1)
@@ -205,7 +211,7 @@ func (s *Summarizer) Functionals(dst []float32, llds []float32) []float32 {
 		}
 		var sum, sq float64
 		for t := 0; t < n; t++ {
-			d := float64((at(t+1)-at(t-1))+2*(at(t+2)-at(t-2))) / 10
+			d := float64((at(t+1)-at(t-1))+2*(at(t+2)-at(t-2))) / (10 * float64(frameSeconds))
 			sum += d
 			sq += d * d
 		}
@@ -298,17 +304,18 @@ func (s *Summarizer) contour(out []float32, m int, cv bool) {
 	}
 }
 
-// smoothRuns is a 3-point moving average that does not cross run starts.
+// smoothRuns is a moving average over ±smoothRadius frames that does not
+// cross run starts (it shrinks at a run's ends).
 func smoothRuns(dst, x []float32, newRun []bool) {
 	m := len(x)
 	for t := 0; t < m; t++ {
 		sum, k := x[t], float32(1)
-		if t > 0 && !newRun[t] {
-			sum += x[t-1]
+		for j := t; j > t-smoothRadius && j > 0 && !newRun[j]; j-- {
+			sum += x[j-1]
 			k++
 		}
-		if t+1 < m && !newRun[t+1] {
-			sum += x[t+1]
+		for j := t + 1; j <= t+smoothRadius && j < m && !newRun[j]; j++ {
+			sum += x[j]
 			k++
 		}
 		dst[t] = sum / k

@@ -5,17 +5,21 @@ import "strconv"
 // Stream geometry.
 const (
 	SampleRate = 16000
-	// HopSize is the distance between LLD frames: 10 ms.
-	HopSize = 160
-	// WindowSize is the spectral analysis window: 25 ms, Hann.
-	WindowSize = 400
-	// FFTSize is the zero-padded spectral FFT length (31.25 Hz bins).
+	// HopSize is the distance between LLD frames: 20 ms. Other packages
+	// derive frame counts and times from it (FrameRate frames per second).
+	HopSize = 320
+	// FrameRate is LLD frames per second (50).
+	FrameRate = SampleRate / HopSize
+	// WindowSize is the spectral analysis window: 32 ms, periodic Hann,
+	// so that consecutive 20 ms frames overlap and every sample is seen.
+	WindowSize = 512
+	// FFTSize is the spectral FFT length (31.25 Hz bins).
 	FFTSize = 512
 	// pitchWindow is the F0/jitter/shimmer window: 40 ms, centred on the
 	// same instant as the spectral window, so that one period of 60 Hz
 	// fits 2.4 times.
 	pitchWindow = 640
-	// Lookahead is how many samples past a frame's 25 ms window the
+	// Lookahead is how many samples past a frame's 32 ms window the
 	// Frontend needs before it can emit that frame (half the pitch window
 	// minus half the spectral window).
 	Lookahead = (pitchWindow - WindowSize) / 2

@@ -46,7 +46,6 @@ type pitchTracker struct {
 	re, im [fft4Size/2 + 1]float32
 	acf    [fft4Size/2 + 1]float32
 	pre4   [n4 + 1]float64
-	pre8   [n8 + 1]float64
 	d      [tauMax4 + 2]float64
 	cm     [tauMax4 + 2]float64
 	pkT    [maxPeaks]float64
@@ -138,12 +137,6 @@ func (p *pitchTracker) analyze(x4, x8 []float32) pitchResult {
 	tau4 += float64(best)
 
 	// Refine on 8 kHz.
-	var e8 float64
-	p.pre8[0] = 0
-	for i, v := range x8 {
-		e8 += float64(v) * float64(v)
-		p.pre8[i+1] = e8
-	}
 	center := int(math.Round(2 * tau4))
 	var dd [5]float64
 	lo := center - 2
@@ -188,8 +181,8 @@ func (p *pitchTracker) analyze(x4, x8 []float32) pitchResult {
 		// for a periodic signal plus white noise ρ/(1−ρ) is the
 		// harmonic-to-noise power ratio (Boersma 1993, Praat's HNR).
 		L := lo + k
-		e1 := p.pre8[n8-L] / float64(n8-L)
-		e2 := (e8 - p.pre8[L]) / float64(n8-L)
+		e1 := sumSquares(x8[:n8-L]) / float64(n8-L)
+		e2 := sumSquares(x8[L:]) / float64(n8-L)
 		if e1+e2 > 0 {
 			rho := clamp(1-dmin/(e1+e2), 1e-6, 1-1e-6)
 			res.hnr = float32(clamp(10*math.Log10(rho/(1-rho)), hnrMinDB, hnrMaxDB))
@@ -210,20 +203,43 @@ func (p *pitchTracker) analyze(x4, x8 []float32) pitchResult {
 // diff8 is the per-term difference function of x at integer lag L.
 func diff8(x []float32, L int) float64 {
 	n := len(x) - L
-	a, b := x[:n], x[L:L+n]
-	var s0, s1 float32
+	return sqDiff(x[:n], x[L:L+n]) / float64(n)
+}
+
+// sqDiff is Σ (a_j − b_j)², len(b) ≥ len(a), in four independent
+// accumulators (one would make the loop add-latency bound).
+func sqDiff(a, b []float32) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
 	i := 0
-	for ; i+1 < n; i += 2 {
-		d0 := a[i] - b[i]
-		d1 := a[i+1] - b[i+1]
+	for ; i+3 < len(a); i += 4 {
+		d0, d1, d2, d3 := a[i]-b[i], a[i+1]-b[i+1], a[i+2]-b[i+2], a[i+3]-b[i+3]
 		s0 += d0 * d0
 		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
 	}
-	for ; i < n; i++ {
+	for ; i < len(a); i++ {
 		d := a[i] - b[i]
 		s0 += d * d
 	}
-	return float64(s0+s1) / float64(n)
+	return float64((s0 + s1) + (s2 + s3))
+}
+
+// sumSquares is Σ x², in four accumulators.
+func sumSquares(x []float32) float64 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+3 < len(x); i += 4 {
+		s0 += x[i] * x[i]
+		s1 += x[i+1] * x[i+1]
+		s2 += x[i+2] * x[i+2]
+		s3 += x[i+3] * x[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * x[i]
+	}
+	return float64((s0 + s1) + (s2 + s3))
 }
 
 // parabolicMin fits a parabola through (−1,a), (0,b), (1,c) and returns
@@ -278,13 +294,7 @@ func (p *pitchTracker) periodPerturbation(x []float32, period float64) (float32,
 		best := 0
 		for i := range d {
 			L := ti - slack + i
-			a, b := x[s:s+ti], x[s+L:s+L+ti]
-			var acc float32
-			for j := range a {
-				v := a[j] - b[j]
-				acc += v * v
-			}
-			d[i] = float64(acc)
+			d[i] = sqDiff(x[s:s+ti], x[s+L:s+L+ti])
 			if d[i] < d[best] {
 				best = i
 			}

@@ -27,14 +27,12 @@ type roughnessMeter struct {
 	fft    *realFFT
 	in     [envLen]float32
 	re, im [envLen/2 + 1]float32
-	value  float32
 }
 
 func (r *roughnessMeter) init() { r.fft = newRealFFT(envLen) }
 
 func (r *roughnessMeter) reset() {
 	r.env = [envLen]float32{}
-	r.value = 0
 }
 
 // push appends the envelope of one hop (HopSize samples).

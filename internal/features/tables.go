@@ -36,11 +36,17 @@ type melBand struct {
 var tab = newTables()
 
 type tables struct {
-	hann      [WindowSize]float32
-	powScale  float32 // |X|² → power, so a sine's peak bin ≈ its mean power
-	mel       [NumMel]melBand
-	dctT      [NumMel][NumMFCC]float32 // DCT-II ortho rows 1…12, transposed (band-major)
-	hannPitch [envLen]float32          // window over the roughness envelope
+	// hann is the periodic Hann window times √powScale, powScale = 2/(Σw)²
+	// turning |X|² into power, so that a sine's peak bin ≈ its mean power.
+	hann [WindowSize]float32
+	mel  [NumMel]melBand
+	// The same filterbank as one pass over the bins: bins melSeg[j] …
+	// melSeg[j+1]−1 lie between edges j and j+1, on band j's rising slope
+	// (weight melUp) and band j−1's falling one (melDown).
+	melSeg         [NumMel + 2]int
+	melUp, melDown [numBins]float32
+	dctT           [NumMel][NumMFCC]float32 // DCT-II ortho rows 1…12, transposed (band-major)
+	hannPitch      [envLen]float32          // window over the roughness envelope
 	// slope regression: x = f (kHz) − mean over the band; 1/Σx².
 	slopeLo, slopeHi bandRegression
 }
@@ -55,13 +61,14 @@ func newTables() *tables {
 	t := &tables{}
 	var sum float64
 	for n := range t.hann {
-		w := 0.5 - 0.5*math.Cos(2*math.Pi*float64(n)/WindowSize) // periodic Hann
-		t.hann[n] = float32(w)
-		sum += w
+		sum += 0.5 - 0.5*math.Cos(2*math.Pi*float64(n)/WindowSize) // periodic Hann
 	}
 	// A sine of amplitude A gives |X| = A·Σw/2 at its bin; its mean power
 	// is A²/2, hence scale = 2/(Σw)².
-	t.powScale = float32(2 / (sum * sum))
+	rootScale := math.Sqrt(2 / (sum * sum))
+	for n := range t.hann {
+		t.hann[n] = float32(rootScale * (0.5 - 0.5*math.Cos(2*math.Pi*float64(n)/WindowSize)))
+	}
 
 	// HTK mel scale, mel(f) = 2595 log10(1 + f/700) (Young et al., The HTK
 	// Book §5.4), NumMel triangles with peak 1 equally spaced on it.
@@ -107,6 +114,22 @@ func newTables() *tables {
 		}
 		t.mel[b] = melBand{start: first, w: w, invW: 1 / ws, log2W: float32(math.Log2(float64(ws)))}
 	}
+	for j := 0; j <= NumMel+1; j++ {
+		// First bin above edge j (bins at or below edge 0 carry no weight).
+		k := 0
+		for k < numBins && float64(k)*float64(binHz) <= edges[min(j, NumMel+1)] {
+			k++
+		}
+		t.melSeg[j] = k
+	}
+	t.melSeg[NumMel+1] = min(t.melSeg[NumMel+1], numBins)
+	for j := 0; j <= NumMel; j++ {
+		for k := t.melSeg[j]; k < t.melSeg[j+1]; k++ {
+			f := float64(k) * float64(binHz)
+			up := (f - edges[j]) / (edges[j+1] - edges[j])
+			t.melUp[k], t.melDown[k] = float32(up), float32(1-up)
+		}
+	}
 	for k := 0; k < NumMFCC; k++ {
 		for b := 0; b < NumMel; b++ {
 			t.dctT[b][k] = float32(math.Sqrt(2.0/NumMel) * math.Cos(math.Pi*float64(k+1)*(float64(b)+0.5)/NumMel))
@@ -115,7 +138,11 @@ func newTables() *tables {
 	for n := range t.hannPitch {
 		t.hannPitch[n] = float32(0.5 - 0.5*math.Cos(2*math.Pi*float64(n)/envLen))
 	}
-	t.slopeLo = newBandRegression(0, 500)
+	// The DC bin is left out: it is real-valued, so its log power has a
+	// larger variance and a 2.5 dB lower expectation than the other bins
+	// (χ² with one degree of freedom, not two), and microphone DC offsets
+	// land there.
+	t.slopeLo = newBandRegression(float64(binHz), 500)
 	t.slopeHi = newBandRegression(500, 1500)
 	return t
 }

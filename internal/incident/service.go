@@ -262,12 +262,15 @@ func (s *Service) join(ctx context.Context, u *store.User, open *store.Incident,
 	out := &AlertOutcome{Incident: open, Joined: true}
 	if in.Trigger == TriggerManual && open.State == store.StatePending {
 		inc, warnings, err := s.activate(ctx, u, open, "SOS pressed during the countdown: sent now")
-		if err != nil && !errors.Is(err, store.ErrConflict) {
+		switch {
+		case errors.Is(err, store.ErrConflict): // the countdown ended (or was cancelled) just now
+			if inc, err = s.st.GetIncident(ctx, u.ID, open.ID); err != nil {
+				return nil, fmt.Errorf("incident: alert: %w", err)
+			}
+		case err != nil:
 			return nil, err
 		}
-		if inc != nil {
-			out.Incident = inc
-		}
+		out.Incident = inc
 		out.Warnings = warnings
 		return out, nil
 	}

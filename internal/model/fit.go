@@ -133,7 +133,7 @@ func newGrad(m *MLP) *grad {
 		g.B = append(g.B, make([]float32, len(m.B[l])))
 	}
 	for _, s := range m.Sizes {
-		g.act = append(g.act, make([]float32, s))
+		g.act = append(g.act, alignedFloats(s))
 		g.mask = append(g.mask, make([]float32, s))
 		g.delta = append(g.delta, make([]float32, s))
 	}

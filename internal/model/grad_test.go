@@ -48,3 +48,12 @@ func TestBackpropMatchesNumericalGradient(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkDot(b *testing.B) {
+	x, y := make([]float32, 347), make([]float32, 347)
+	var s float32
+	for b.Loop() {
+		s += dot(x, y)
+	}
+	_ = s
+}

@@ -3,6 +3,9 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"unsafe"
+
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // MLP is a fully connected network with ReLU hidden layers and a softmax
@@ -38,7 +41,7 @@ type scratch struct {
 func (m *MLP) newScratch() *scratch {
 	s := &scratch{act: make([][]float32, len(m.Sizes))}
 	for l, n := range m.Sizes {
-		s.act[l] = make([]float32, n)
+		s.act[l] = alignedFloats(n)
 	}
 	return s
 }
@@ -64,36 +67,31 @@ func (m *MLP) forward(x []float32, s *scratch) []float32 {
 	return s.act[len(s.act)-1]
 }
 
-// dot is unrolled by four: the hot loop of inference and training.
+// dot and axpy are the hot loops of inference and training; gonum's
+// blas32 runs them in SIMD assembly on amd64, about 3× faster than plain
+// Go here (see BenchmarkDot).
 func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+	return blas32.Dot(blas32.Vector{N: len(a), Inc: 1, Data: a}, blas32.Vector{N: len(a), Inc: 1, Data: b})
+}
+
+// alignedFloats returns a zeroed slice starting on a 16-byte boundary.
+// gonum's dot kernel peels unaligned leading elements of its second
+// argument one by one, so the order of summation — and the rounding of
+// the result — depends on that argument's address. Every vector passed
+// as dot's second argument is allocated here, so training and inference
+// give the same bits on every run.
+func alignedFloats(n int) []float32 {
+	b := make([]float32, n+4)
+	off := 0
+	if r := uintptr(unsafe.Pointer(&b[0])) % 16; r != 0 {
+		off = int(16-r) / 4
 	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + s2 + s3
+	return b[off : off+n : off+n]
 }
 
 // axpy computes y += alpha*x.
 func axpy(alpha float32, x, y []float32) {
-	y = y[:len(x)]
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		y[i] += alpha * x[i]
-		y[i+1] += alpha * x[i+1]
-		y[i+2] += alpha * x[i+2]
-		y[i+3] += alpha * x[i+3]
-	}
-	for ; i < len(x); i++ {
-		y[i] += alpha * x[i]
-	}
+	blas32.Axpy(alpha, blas32.Vector{N: len(x), Inc: 1, Data: x}, blas32.Vector{N: len(x), Inc: 1, Data: y})
 }
 
 // softmax turns logits into probabilities in place.

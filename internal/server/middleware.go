@@ -37,8 +37,20 @@ func validRequestID(s string) bool {
 	return true
 }
 
+// requestDeadline bounds reading and writing one ordinary request. It is
+// set per request rather than as http.Server's ReadTimeout/WriteTimeout,
+// because those would also cut WebSocket streams (live listening) after
+// the upgrade; an upgrade request gets no deadline here and its handler
+// bounds the stream itself.
+const requestDeadline = 2 * time.Minute
+
 func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Now().Add(requestDeadline)) // unsupported writers (tests) are fine without
+			_ = rc.SetWriteDeadline(time.Now().Add(requestDeadline))
+		}
 		id := r.Header.Get("X-Request-ID")
 		if !validRequestID(id) {
 			var b [8]byte

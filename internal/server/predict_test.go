@@ -50,7 +50,7 @@ func testDetector(t testing.TB) *detect.Detector {
 			data.Clean = append(data.Clean, true)
 		}
 		fit := model.DefaultFit()
-		fit.Hidden, fit.Epochs = []int{16}, 3
+		fit.Hidden, fit.Epochs = []int{256, 128}, 1
 		var m *model.Model
 		m, detErr = model.Train(data, model.TrainConfig{Classes: classes, Features: names,
 			Distress: []string{corpus.Fearful, corpus.Scream}, Fit: fit, Ensemble: 1, CalibrationGroup: -1,

@@ -56,6 +56,16 @@ var routes = []route{
 	{"GET /r/{token}", public, "", "a contact's link page (HTML; /r/{token}.json for JSON)", (*Server).handleLinkPage},
 	{"POST /r/{token}/ack", public, "", "the contact presses \"I'm responding\"", (*Server).handleLinkAck},
 
+	{"GET /{$}", public, "", "the web app (HTML)", (*Server).handlePage},
+	{"GET /app/{file}", public, "", "the web app's CSS, JavaScript and on-device detector", (*Server).handleAsset},
+	{"GET /app/model", public, "", "the detector model, for on-device (private) detection", (*Server).handleModel},
+	{"POST /signup", public, limitSignIn, "web sign-up: creates the account and a session cookie", (*Server).handleSignUp},
+	{"POST /signin", public, limitSignIn, "web sign-in: a session cookie and its CSRF token", (*Server).handleSignIn},
+	{"POST /signout", user, "", "end the web session", (*Server).handleSignOut},
+	{"GET /session", user, "", "the web session's user and CSRF token", (*Server).handleSession},
+	{"GET /deliveries", user, "", "the user's newest messages (contacts' channel health)", (*Server).handleListDeliveries},
+	{"GET /live", user, "", "live listening (WebSocket): PCM in, level, score and detections out", (*Server).handleLive},
+
 	{"POST /callbacks/twilio", public, "", "Twilio delivery status callback (signature checked)", (*Server).handleTwilioCallback},
 }
 

@@ -56,6 +56,8 @@ type Options struct {
 	TwilioAuthToken   string
 	TwilioCallbackURL string
 	Now               func() time.Time
+	// Web configures the browser app and live listening (web.go, live.go).
+	Web WebOptions
 }
 
 // Server is the HTTP API.
@@ -70,6 +72,7 @@ type Server struct {
 	// clip in memory, so the bound is on memory as much as on CPU.
 	predictSlots chan struct{}
 	handler      http.Handler
+	web          webState // the app's files, live streams (web.go)
 }
 
 // New builds the server and its routes.
