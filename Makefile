@@ -3,7 +3,7 @@ export CGO_ENABLED=0
 GO ?= go
 DATA ?= ../shared/datasets
 
-.PHONY: run test build model eval bench fuzz
+.PHONY: run test build model eval bench fuzz wasm
 
 run:
 	$(GO) run ./cmd/empowerher serve
@@ -24,3 +24,10 @@ eval:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+# The on-device (private mode) detector: the same Go detector compiled to
+# WebAssembly, embedded into the next build (web/static is go:embed'ed)
+# or served with `serve --wasm-dir web/static`. Not committed: rebuild it.
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o web/static/detector.wasm ./cmd/wasmdetect
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" web/static/wasm_exec.js

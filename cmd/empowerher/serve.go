@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,11 @@ type serveConfig struct {
 	InstanceID                                       string
 	ShutdownTimeout                                  time.Duration
 	LogLevel, LogFormat                              string
+	// Web app and live listening (internal/server web.go, live.go).
+	WasmDir            string
+	SecureCookies      bool
+	LiveStreamsPerUser int
+	LiveIdleTimeout    time.Duration
 
 	SMSProvider, VoiceProvider, EmailProvider string
 	WebhookEnabled, WebhookAllowPrivate       bool
@@ -99,6 +105,10 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 
+	fs.StringVar(&c.WasmDir, "wasm-dir", "", "serve detector.wasm and wasm_exec.js (private mode) from `DIR` instead of the embedded copies (`make wasm` output)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark the session cookie Secure even when TLS is not visible to the server (a proxy without X-Forwarded-Proto)")
+	fs.IntVar(&c.LiveStreamsPerUser, "live-streams-per-user", 3, "live listening streams one user may hold; a new one beyond it closes her oldest")
+	fs.DurationVar(&c.LiveIdleTimeout, "live-idle-timeout", 15*time.Second, "close a live listening stream that sends nothing for this long")
 	fs.StringVar(&c.SMSProvider, "sms-provider", "", "SMS provider: sns or twilio (empty: SMS goes to the log)")
 	fs.StringVar(&c.VoiceProvider, "voice-provider", "", "voice call provider: twilio (empty: no calls)")
 	fs.StringVar(&c.EmailProvider, "email-provider", "", "email provider: smtp (empty: none)")
@@ -169,6 +179,17 @@ func (c *serveConfig) validate() error {
 	}
 	if c.MaxAttempts < 1 || c.MaxAttempts > 100 {
 		bad("--max-attempts must be between 1 and 100")
+	}
+	if c.LiveStreamsPerUser < 1 || c.LiveStreamsPerUser > 1000 {
+		bad("--live-streams-per-user must be between 1 and 1000")
+	}
+	if c.LiveIdleTimeout < time.Second {
+		bad("--live-idle-timeout must be at least 1s")
+	}
+	if c.WasmDir != "" {
+		if st, err := os.Stat(c.WasmDir); err != nil || !st.IsDir() {
+			bad("--wasm-dir %q is not a directory (build it with `make wasm`)", c.WasmDir)
+		}
 	}
 	if c.MaxUploadMB < 1 || c.MaxUploadMB > 256 {
 		bad("--max-upload-mb must be between 1 and 256")
@@ -368,6 +389,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		PredictRate: c.PredictRate, PredictBurst: c.PredictBurst, SignInRate: c.SignInRate, SignInBurst: c.SignInBurst,
 		TrustProxy: c.TrustProxy, MetricsToken: c.MetricsToken,
 		TwilioAuthToken: nc.Twilio.AuthToken, TwilioCallbackURL: c.Twilio.StatusCallbackURL,
+		Web: server.WebOptions{WasmDir: c.WasmDir, SecureCookies: c.SecureCookies,
+			Live: server.LiveOptions{MaxStreamsPerUser: c.LiveStreamsPerUser, IdleTimeout: c.LiveIdleTimeout}},
 	}
 	if det != nil {
 		opt.Detector = det
@@ -401,6 +424,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	lg.Info("listening", "addr", ln.Addr().String(), "base_url", base, "instance", c.InstanceID,
 		"channels", strings.Join(reg.Configured(), ","), "worker", c.Worker)
+
+	// Start-up garbage (decoding the model, package initialisation) is
+	// returned to the OS now rather than whenever the scavenger gets to it:
+	// an idle server should hold only what it uses.
+	debug.FreeOSMemory()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

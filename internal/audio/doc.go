@@ -12,7 +12,12 @@
 //     bit, IEEE float 32/64, WAVE_FORMAT_EXTENSIBLE, up to
 //     MaxSourceChannels channels, MinSourceRate–MaxSourceRate. Unknown
 //     chunks are skipped; a data size of 0 or 0xFFFFFFFF means "to the end".
-//   - FLAC: github.com/mewkiz/flac.
+//   - FLAC: our own decoder (RFC 9639): every subframe type, LPC up to
+//     order 32, Rice and Rice2 residuals with escapes, all channel
+//     assignments, 4–32 bit (33-bit side channels), fixed and variable
+//     block sizes up to 65535; CRC-8 and CRC-16 checked (a mismatch is
+//     KindCorrupt), no allocation per frame. Tests check it sample for
+//     sample against github.com/mewkiz/flac and flac(1) files.
 //   - Ogg: our own page reader (CRC-checked); Opus through
 //     github.com/pion/opus (SILK, CELT and hybrid packets, decoded at
 //     48 kHz; pre-skip, end trimming and output gain honoured), Vorbis

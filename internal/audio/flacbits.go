@@ -128,37 +128,75 @@ func readRice[T flacSample](r *flacBits, dst []T, k uint) bool {
 
 // riceFast decodes residuals from dst[i] on while each code fits in the
 // cache and 8-byte refills stay inside the input, and returns the index
-// where it stopped. It makes no calls, so the reader's state stays in
-// registers.
+// where it stopped. It makes no calls but riceRun, so the reader's state
+// stays in registers.
 func riceFast[T flacSample](r *flacBits, dst []T, i int, k uint) int {
 	cache, n, pos, buf := r.cache, r.n, r.pos, r.buf
-	k &= 63 // k ≤ 30; the mask tells the compiler the shifts need no guard
-	lowShift := (63 - k) & 63
-	for ; i < len(dst); i++ {
-		if n < 32 {
-			if pos+8 > len(buf) {
+	last := len(buf) - 8 // the last offset an 8-byte refill may load from
+	for i < len(dst) {
+		if n < 56 {
+			if pos > last {
 				break
 			}
-			cache |= binary.BigEndian.Uint64(buf[pos:pos+8]) >> n
+			cache |= binary.BigEndian.Uint64(buf[pos:]) >> (n & 63)
 			pos += int((63 - n) >> 3)
 			n |= 56
 		}
-		// |1: cache = 0 gives 63, caught by the test below, and the
-		// compiler can drop its zero-input fixup.
-		lz := uint(bits.LeadingZeros64(cache | 1))
-		if lz+1+k > n {
-			break
+		start := i
+		if k == 0 {
+			cache, n, i = riceRun0(dst, i, cache, n)
+		} else {
+			cache, n, i = riceRun(dst, i, cache, n, k)
 		}
-		// t starts with the stop bit, then the k low bits: t>>lowShift is
-		// 1<<k + low, so (lz-1)<<k + t>>lowShift is lz<<k + low.
-		t := cache << (lz & 63)
-		u := (uint64(lz)-1)<<k + t>>lowShift
-		cache = t << 1 << k
-		n -= lz + 1 + k
-		dst[i] = T(int64(u>>1) ^ -int64(u&1))
+		if i == start && n >= 56 {
+			break // a code longer than a full cache
+		}
 	}
 	r.cache, r.n, r.pos = cache, n, pos
 	return i
+}
+
+// riceRun decodes from dst[i] on until a code does not fit in the n bits
+// of cache. It is kept out of line so that its loop has few live values
+// and nothing spills; every shift count is masked below 64 so the
+// compiler emits bare shifts.
+//
+//go:noinline
+func riceRun[T flacSample](dst []T, i int, cache uint64, n, k uint) (uint64, uint, int) {
+	kpow := uint64(1) << (k & 63)
+	k1 := k + 1
+	for ; i < len(dst); i++ {
+		lz := uint(bits.LeadingZeros64(cache))
+		total := lz + k1 // zeros, the stop bit, k low bits
+		if total > n {   // also cache = 0: lz = 64
+			break
+		}
+		// The code's bits as a number are 1<<k + low, so
+		// (lz-1)<<k + that is the folded value lz<<k + low.
+		u := (uint64(lz)-1)*kpow + cache>>((64-total)&63)
+		cache = cache << ((total - 1) & 63) << 1
+		n -= total
+		dst[i] = T(int64(u>>1) ^ -int64(u&1))
+	}
+	return cache, n, i
+}
+
+// riceRun0 is riceRun for k = 0 (pure unary codes), common in the quiet
+// stretches of speech recordings.
+//
+//go:noinline
+func riceRun0[T flacSample](dst []T, i int, cache uint64, n uint) (uint64, uint, int) {
+	for ; i < len(dst); i++ {
+		lz := uint(bits.LeadingZeros64(cache))
+		if lz >= n { // also cache = 0: lz = 64
+			break
+		}
+		cache = cache << (lz & 63) << 1
+		n -= lz + 1
+		u := uint64(lz)
+		dst[i] = T(int64(u>>1) ^ -int64(u&1))
+	}
+	return cache, n, i
 }
 
 // CRC-8 (polynomial x^8+x^2+x+1) guards each frame header; CRC-16

@@ -13,13 +13,19 @@ import (
 // match, or whose fields are impossible, makes the file KindCorrupt (as
 // libFLAC's reference decoder reports it; skipping frames would splice
 // audio silently). Input that ends inside a frame is truncation: the frames
-// before it are kept.
+// before it are kept (Clip.Truncated), as is input that ends on a frame
+// boundary short of the length STREAMINFO states. A 128-byte ID3v1 tag
+// after the last frame is ignored; any other trailing bytes are
+// KindCorrupt ("lost frame sync"). MD5 signatures are not checked: the
+// CRC-16 of every frame already covers the coded data.
+//
+// Buffers: one int32 buffer per channel, sized by the larger of the
+// STREAMINFO maximum block size and the first frame's (both at most 65536),
+// allocated once per stream; an int64 buffer only for the 33-bit side
+// channel of a 32-bit stream.
 
 // flacMaxChannels is the most channels a FLAC frame can carry.
 const flacMaxChannels = 8
-
-// flacMaxBlock is the largest block a frame header can state.
-const flacMaxBlock = 65536
 
 var (
 	errFLACTruncated = errors.New("audio: flac: input ends inside a frame")
@@ -61,7 +67,7 @@ type flacDecoder struct {
 	coeffs [32]int32
 }
 
-// parseFLACHeader reads the "fLaC" marker and the metadata blocks. Blocks
+// parseHeader reads the "fLaC" marker and the metadata blocks. Blocks
 // other than STREAMINFO are skipped by their stated length, which is
 // checked against the input first and never used to size anything.
 func (d *flacDecoder) parseHeader(b []byte) error {
@@ -549,13 +555,22 @@ func lpcGeneric[T flacSample](x []T, c []int32, shift uint, order, end int) {
 	}
 }
 
+// In each kernel the newest sample stays in a register (last) and its
+// term is added last, so the loop-carried chain is one multiply and two
+// adds rather than a store, a reload and the whole sum. The window is a
+// slice that advances one sample per step, so each load is one
+// instruction with a constant offset.
 func lpc4[T flacSample](x []T, c *[4]int32, shift uint) {
 	shift &= 63
 	c0, c1, c2, c3 := int64(c[0]), int64(c[1]), int64(c[2]), int64(c[3])
-	for i := 4; i < len(x); i++ {
-		w := (*[4]T)(x[i-4 : i])
-		s := c0*int64(w[0]) + c1*int64(w[1]) + c2*int64(w[2]) + c3*int64(w[3])
-		x[i] += T(s >> shift)
+	last := int64(x[3])
+	for len(x) > 4 {
+		w := x[:5:5]
+		s := c0*int64(w[0]) + c1*int64(w[1]) + c2*int64(w[2])
+		v := w[4] + T((s+c3*last)>>shift)
+		w[4] = v
+		last = int64(v)
+		x = x[1:]
 	}
 }
 
@@ -563,11 +578,15 @@ func lpc8[T flacSample](x []T, c *[8]int32, shift uint) {
 	shift &= 63
 	c0, c1, c2, c3 := int64(c[0]), int64(c[1]), int64(c[2]), int64(c[3])
 	c4, c5, c6, c7 := int64(c[4]), int64(c[5]), int64(c[6]), int64(c[7])
-	for i := 8; i < len(x); i++ {
-		w := (*[8]T)(x[i-8 : i])
+	last := int64(x[7])
+	for len(x) > 8 {
+		w := x[:9:9]
 		s := c0*int64(w[0]) + c1*int64(w[1]) + c2*int64(w[2]) + c3*int64(w[3]) +
-			c4*int64(w[4]) + c5*int64(w[5]) + c6*int64(w[6]) + c7*int64(w[7])
-		x[i] += T(s >> shift)
+			c4*int64(w[4]) + c5*int64(w[5]) + c6*int64(w[6])
+		v := w[8] + T((s+c7*last)>>shift)
+		w[8] = v
+		last = int64(v)
+		x = x[1:]
 	}
 }
 
@@ -576,11 +595,15 @@ func lpc12[T flacSample](x []T, c *[12]int32, shift uint) {
 	c0, c1, c2, c3 := int64(c[0]), int64(c[1]), int64(c[2]), int64(c[3])
 	c4, c5, c6, c7 := int64(c[4]), int64(c[5]), int64(c[6]), int64(c[7])
 	c8, c9, c10, c11 := int64(c[8]), int64(c[9]), int64(c[10]), int64(c[11])
-	for i := 12; i < len(x); i++ {
-		w := (*[12]T)(x[i-12 : i])
+	last := int64(x[11])
+	for len(x) > 12 {
+		w := x[:13:13]
 		s := c0*int64(w[0]) + c1*int64(w[1]) + c2*int64(w[2]) + c3*int64(w[3]) +
 			c4*int64(w[4]) + c5*int64(w[5]) + c6*int64(w[6]) + c7*int64(w[7]) +
-			c8*int64(w[8]) + c9*int64(w[9]) + c10*int64(w[10]) + c11*int64(w[11])
-		x[i] += T(s >> shift)
+			c8*int64(w[8]) + c9*int64(w[9]) + c10*int64(w[10])
+		v := w[12] + T((s+c11*last)>>shift)
+		w[12] = v
+		last = int64(v)
+		x = x[1:]
 	}
 }

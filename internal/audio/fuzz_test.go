@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/mewkiz/flac/frame"
 )
 
 // fuzzOptions keep each fuzz iteration small and fast.
@@ -84,7 +86,31 @@ func FuzzDecodeFLAC(f *testing.F) {
 	b := makeFLAC(f, 44100, 24, [][]int32{quantize(tone(44100, 0.01, 440, 0.5), 24), quantize(noise(1, 441, 0.3), 24)})
 	f.Add(b)
 	f.Add(b[:len(b)/2])
-	f.Fuzz(checkDecode)
+	// Our decoder's paths: LPC with escaped partitions, Rice2, wasted
+	// bits, side channels, variable block sizes; and a flac(1) file.
+	sig := flacSignals(600, 16)
+	for _, c := range []flacCase{
+		{rate: 16000, bps: 16, chans: [][]int32{sig["tone+noise"]}, blocks: []int{192, 300}, variable: true,
+			sub: subSpec{pred: frame.PredFIR, order: 12, prec: 14, porder: 2, escape: true}},
+		{rate: 16000, bps: 16, chans: [][]int32{sig["tone"], sig["tone+noise"]}, blocks: []int{256}, assign: frame.ChannelsMidSide,
+			sub: subSpec{pred: frame.PredFixed, order: 3, rice2: true, porder: 3, wasted: 2}},
+	} {
+		f.Add(c.encode(f))
+	}
+	fx, err := os.ReadFile("testdata/flac/fixed_8bit_wasted.flac")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(fx[:1024])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkDecode(t, b)
+		// DecodeBytes would turn a panic of our decoder into KindCorrupt;
+		// called directly, a panic fails the target.
+		if sniff(b) == "flac" {
+			var s sink
+			_ = decodeFLAC(b, fuzzOptions, &s)
+		}
+	})
 }
 
 func FuzzDecodeOgg(f *testing.F) {

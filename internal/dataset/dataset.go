@@ -67,7 +67,7 @@ func Load(root fs.FS, items []corpus.Item, progress func(done, total int)) ([]Cl
 // Windowing of training examples. The detector scores 2 s windows, so
 // the model is trained on 2 s windows too.
 const (
-	framesPerSecond = audio.SampleRate / features.HopSize
+	framesPerSecond = features.FrameRate
 	WindowFrames    = 2 * framesPerSecond // 2 s of LLD frames
 	trainHop        = framesPerSecond     // 1 s between training windows
 	longSegment     = 2 * framesPerSecond // long noise recordings are cut every 2 s

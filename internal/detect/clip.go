@@ -6,7 +6,7 @@ import (
 )
 
 // framesPerSecond is the LLD frame rate.
-const framesPerSecond = audio.SampleRate / features.HopSize
+const framesPerSecond = features.FrameRate
 
 // Windows over a clip: the 2 s windows a live stream uses, every 1 s (the
 // spacing the model was trained with; a stream moves every 0.5 s to

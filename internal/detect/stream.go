@@ -106,7 +106,7 @@ func (s *Stream) Reset() {
 }
 
 // Threshold is the smoothed score at which the stream alarms.
-func (s *Stream) Threshold() float64 { return s.d.m.Threshold }
+func (s *Stream) Threshold() float64 { return s.d.m.StreamThreshold }
 
 func (s *Stream) winFrames() int { return len(s.active) }
 func (s *Stream) hopFrames() int { return max(int(s.cfg.Hop.Seconds()*framesPerSecond+0.5), 1) }
@@ -188,7 +188,7 @@ func (s *Stream) hop(fn func(Update)) {
 	}
 	s.hopDB, s.hopN = 0, 0
 
-	th := s.d.m.Threshold
+	th := s.d.m.StreamThreshold
 	if voiced {
 		for c, p := range s.probs {
 			s.classAcc[c] += p

@@ -3,7 +3,6 @@ package detect
 import (
 	"math"
 
-	"github.com/empowerher/empowerher/internal/audio"
 	"sort"
 
 	"github.com/empowerher/empowerher/internal/features"
@@ -18,7 +17,7 @@ const (
 	absoluteFloorDB    = -75 // nothing quieter than this is ever active
 	minActiveFraction  = 0.15
 	// The floor rises 2 dB/s: slow to take a new noise for the floor.
-	floorRiseDB = 2.0 / (audio.SampleRate / features.HopSize)
+	floorRiseDB = 2.0 / features.FrameRate
 )
 
 // frameDB is the level of one hop of samples in dBFS.

@@ -5,7 +5,8 @@ package features
 // extract.go) keeps these names and meanings.
 //
 //	const SampleRate = 16000
-//	const HopSize = 160            // 10 ms between LLD frames
+//	const HopSize = 320            // 20 ms between LLD frames
+//	const FrameRate = SampleRate / HopSize // 50 LLD frames per second
 //	const NumLLD                   // values per LLD frame (71)
 //	func LLDNames() []string
 //
@@ -36,6 +37,6 @@ package features
 //
 // Compatible additions:
 //
-//	func (f *Frontend) StateBytes() int   // ≈ 31 KB per stream
+//	func (f *Frontend) StateBytes() int   // ≈ 25 KB per stream
 //	const WindowSize, FFTSize, Lookahead, NumMel, NumMFCC
 //	const LLDLoudness, LLDF0, … LLDMFCC1, LLDLogMel0   // indices into a frame

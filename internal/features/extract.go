@@ -7,23 +7,37 @@ import (
 	"gonum.org/v1/gonum/dsp/fourier"
 )
 
-var (
-	frontendPool   = sync.Pool{New: func() any { return NewFrontend() }}
-	summarizerPool = sync.Pool{New: func() any { return NewSummarizer() }}
-)
+// extractor is what Extract reuses between calls: a Frontend, a
+// Summarizer and the LLD buffer (so that a warm Extract allocates only its
+// result).
+type extractor struct {
+	f    *Frontend
+	s    *Summarizer
+	llds []float32
+}
+
+var extractorPool = sync.Pool{New: func() any {
+	return &extractor{f: NewFrontend(), s: NewSummarizer()}
+}}
 
 // Extract is Frontend+Functionals over a whole clip (16 kHz mono): it
 // returns NumFunctionals values. A clip shorter than one hop (20 ms)
 // yields zeros. The trailing < 20 ms that does not complete a frame is not
 // analysed.
 func Extract(samples []float32) []float32 {
-	f := frontendPool.Get().(*Frontend)
-	s := summarizerPool.Get().(*Summarizer)
-	defer frontendPool.Put(f)
-	defer summarizerPool.Put(s)
-	f.Reset()
-	llds := f.Write(make([]float32, 0, (len(samples)/HopSize+1)*NumLLD), samples)
-	return s.Functionals(make([]float32, 0, NumFunctionals), llds)
+	x := extractorPool.Get().(*extractor)
+	defer extractorPool.Put(x)
+	x.f.Reset()
+	if need := (len(samples)/HopSize + 1) * NumLLD; cap(x.llds) < need {
+		x.llds = make([]float32, 0, need)
+	}
+	x.llds = x.f.Write(x.llds[:0], samples)
+	out := x.s.Functionals(make([]float32, 0, NumFunctionals), x.llds)
+	// A pooled buffer sized by one very long clip is not kept.
+	if cap(x.llds) > 10*60*FrameRate*NumLLD {
+		x.llds = nil
+	}
+	return out
 }
 
 // The prototype's recipe, librosa.feature.mfcc(y, sr=22050, n_mfcc=40)

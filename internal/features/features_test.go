@@ -46,6 +46,31 @@ func TestMelFilterbank(t *testing.T) {
 		}
 		prevCenter = c
 	}
+	// The one-pass filterbank the Frontend uses (melSeg, melUp, melDown)
+	// is the same as the sparse triangles: compare on random powers.
+	r := rand.New(rand.NewPCG(8, 8))
+	var pw [numBins]float64
+	for k := range pw {
+		pw[k] = r.ExpFloat64()
+	}
+	var onePass [NumMel + 1]float64
+	for j := 0; j <= NumMel; j++ {
+		for k := tab.melSeg[j]; k < tab.melSeg[j+1]; k++ {
+			if j < NumMel {
+				onePass[j+1] += float64(tab.melUp[k]) * pw[k]
+			}
+			onePass[j] += float64(tab.melDown[k]) * pw[k]
+		}
+	}
+	for b, band := range tab.mel {
+		var e float64
+		for i, w := range band.w {
+			e += float64(w) * pw[band.start+i]
+		}
+		if math.Abs(e-onePass[b+1]) > 1e-5*e {
+			t.Fatalf("band %d: one-pass energy %.6g, triangles %.6g", b, onePass[b+1], e)
+		}
+	}
 	// HTK mel: 1000 Hz is 1000 mel, so with 40 bands over mel(20)…mel(8000)
 	// a 1 kHz tone lands in band (1000−mel(20))/Δ − 1.
 	fr := frames(tone(1000, 0.5, SampleRate))

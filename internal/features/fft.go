@@ -15,13 +15,14 @@ import "math"
 type realFFT struct {
 	n, m int
 	rev  []int32 // bit reversal of 0…m−1
-	// Radix-4 twiddles: for the pass combining blocks of h into 4h, at
-	// offset h−h0 … (h0 the first pass's h), W^k, W^2k, W^3k with
-	// W = e^{−2πi/4h}, k = 0…h−1.
-	w1r, w1i, w2r, w2i, w3r, w3i []float32
-	radix2First                  bool
-	wr, wi                       []float32 // split twiddles e^{−2πik/n}, k = 0…m
-	re, im                       []float32 // scratch, m each
+	// Radix-4 twiddles: for the pass combining blocks of h into 4h, from
+	// 6·(h−h0)/3 (h0 the first pass's h), W^k, W^2k, W^3k with
+	// W = e^{−2πi/4h}, k = 0…h−1, interleaved (re, im, re, im, re, im)
+	// so that the butterfly loop needs one pointer for them, not six.
+	tw          []float32
+	radix2First bool
+	wr, wi      []float32 // split twiddles e^{−2πik/n}, k = 0…m
+	re, im      []float32 // scratch, m each
 }
 
 func newRealFFT(n int) *realFFT {
@@ -47,9 +48,9 @@ func newRealFFT(n int) *realFFT {
 	for h := f.firstH(); 4*h <= m; h *= 4 {
 		for k := 0; k < h; k++ {
 			a := -2 * math.Pi * float64(k) / float64(4*h)
-			f.w1r, f.w1i = append(f.w1r, float32(math.Cos(a))), append(f.w1i, float32(math.Sin(a)))
-			f.w2r, f.w2i = append(f.w2r, float32(math.Cos(2*a))), append(f.w2i, float32(math.Sin(2*a)))
-			f.w3r, f.w3i = append(f.w3r, float32(math.Cos(3*a))), append(f.w3i, float32(math.Sin(3*a)))
+			f.tw = append(f.tw, float32(math.Cos(a)), float32(math.Sin(a)),
+				float32(math.Cos(2*a)), float32(math.Sin(2*a)),
+				float32(math.Cos(3*a)), float32(math.Sin(3*a)))
 		}
 	}
 	f.wr, f.wi = make([]float32, m+1), make([]float32, m+1)
@@ -74,7 +75,7 @@ func (f *realFFT) firstH() int {
 
 // bytes is the memory the plan holds.
 func (f *realFFT) bytes() int {
-	return 4*len(f.rev) + 4*6*len(f.w1r) + 4*(len(f.wr)+len(f.wi)+len(f.re)+len(f.im)) + 160
+	return 4*len(f.rev) + 4*len(f.tw) + 4*(len(f.wr)+len(f.wi)+len(f.re)+len(f.im)) + 112
 }
 
 // transform computes X_k, k = 0…n/2, of x (length n) into outRe/outIm
@@ -116,24 +117,22 @@ func (f *realFFT) transform(outRe, outIm, x []float32) {
 	h0 := f.firstH()
 	for h := h0; 4*h <= m; h *= 4 {
 		off := (h - h0) / 3 // Σ of the earlier passes' h: h0·(4^p − 1)/3
-		w1r, w1i := f.w1r[off:off+h], f.w1i[off:off+h]
-		w2r, w2i := f.w2r[off:off+h], f.w2i[off:off+h]
-		w3r, w3i := f.w3r[off:off+h], f.w3i[off:off+h]
+		tw := f.tw[6*off : 6*(off+h)]
 		for start := 0; start+4*h <= m; start += 4 * h {
 			r0, i0 := re[start:start+h], im[start:start+h]
 			r2, i2 := re[start+h:start+2*h], im[start+h:start+2*h]
 			r1, i1 := re[start+2*h:start+3*h], im[start+2*h:start+3*h]
 			r3, i3 := re[start+3*h:start+4*h], im[start+3*h:start+4*h]
 			i0, r1, i1, r2, i2, r3, i3 = i0[:len(r0)], r1[:len(r0)], i1[:len(r0)], r2[:len(r0)], i2[:len(r0)], r3[:len(r0)], i3[:len(r0)]
-			w1r, w1i, w2r, w2i, w3r, w3i := w1r[:len(r0)], w1i[:len(r0)], w2r[:len(r0)], w2i[:len(r0)], w3r[:len(r0)], w3i[:len(r0)]
 			for k := range r0 {
+				w := tw[6*k : 6*k+6 : 6*k+6]
 				a0r, a0i := r0[k], i0[k]
 				br, bi := r1[k], i1[k]
-				a1r, a1i := w1r[k]*br-w1i[k]*bi, w1r[k]*bi+w1i[k]*br
+				a1r, a1i := w[0]*br-w[1]*bi, w[0]*bi+w[1]*br
 				br, bi = r2[k], i2[k]
-				a2r, a2i := w2r[k]*br-w2i[k]*bi, w2r[k]*bi+w2i[k]*br
+				a2r, a2i := w[2]*br-w[3]*bi, w[2]*bi+w[3]*br
 				br, bi = r3[k], i3[k]
-				a3r, a3i := w3r[k]*br-w3i[k]*bi, w3r[k]*bi+w3i[k]*br
+				a3r, a3i := w[4]*br-w[5]*bi, w[4]*bi+w[5]*br
 				s02r, s02i, d02r, d02i := a0r+a2r, a0i+a2i, a0r-a2r, a0i-a2i
 				s13r, s13i, d13r, d13i := a1r+a3r, a1i+a3i, a1r-a3r, a1i-a3i
 				// Outputs in natural order: block q holds X[k+qh].

@@ -60,13 +60,21 @@ func BenchmarkGonumFFT512(b *testing.B) {
 
 func TestPercentilesMatchSort(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 3))
-	for _, n := range []int{1, 2, 3, 5, 10, 101, 400} {
+	for _, n := range []int{1, 2, 3, 5, 10, 17, 33, 101, 400, 1000} {
 		for trial := 0; trial < 20; trial++ {
 			a := make([]float32, n)
 			for i := range a {
-				a[i] = float32(r.IntN(7)) // many ties
-				if trial%2 == 1 {
+				switch trial % 3 {
+				case 0:
+					a[i] = float32(r.IntN(7)) // many ties
+				case 1:
 					a[i] = float32(r.NormFloat64())
+				default:
+					// Signed zeros and ties (the partition compares by sign).
+					a[i] = float32(r.IntN(3)-1) * float32(math.Copysign(0, float64(r.IntN(2))-0.5))
+					if r.IntN(4) == 0 {
+						a[i] = float32(r.IntN(3))
+					}
 				}
 			}
 			s := append([]float32(nil), a...)
@@ -79,5 +87,35 @@ func TestPercentilesMatchSort(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestSmoothRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	x := make([]float32, 50)
+	newRun := make([]bool, 50)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+		newRun[i] = i == 0 || r.IntN(6) == 0
+	}
+	a, b := make([]float32, 50), make([]float32, 50)
+	smoothRuns(a, x, newRun)
+	if smoothRadius == 1 {
+		smoothRunsRadius(b, x, newRun, 1)
+		for i := range a {
+			if math.Abs(float64(a[i]-b[i])) > 1e-6 {
+				t.Fatalf("frame %d: radius-1 paths differ: %v vs %v", i, a[i], b[i])
+			}
+		}
+	}
+	// Radius 2 on one run: the interior averages five values, the edges
+	// three and four.
+	y := []float32{1, 2, 3, 4, 5, 6}
+	runs := []bool{true, false, false, false, false, false}
+	got := make([]float32, len(y))
+	smoothRunsRadius(got, y, runs, 2)
+	want := []float32{2, 2.5, 3, 4, 4.5, 5}
+	if !slices.Equal(got, want) {
+		t.Fatalf("radius 2: %v, want %v", got, want)
 	}
 }

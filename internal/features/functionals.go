@@ -188,35 +188,41 @@ func (s *Summarizer) Functionals(dst []float32, llds []float32) []float32 {
 		o += perContour
 	}
 
-	for b := 0; b < NumMel; b++ {
-		var sum, sq float64
-		for t := 0; t < n; t++ {
-			v := float64(llds[t*NumLLD+LLDLogMel0+b])
-			sum += v
-			sq += v * v
+	// Log-mel means and stds, frame-major (one pass over the frames).
+	var melSum, melSq [NumMel]float64
+	for t := 0; t < n; t++ {
+		fr := llds[t*NumLLD+LLDLogMel0 : t*NumLLD+LLDLogMel0+NumMel]
+		for b, v := range fr {
+			melSum[b] += float64(v)
+			melSq[b] += float64(v) * float64(v)
 		}
-		mean := sum / float64(n)
+	}
+	for b := range NumMel {
+		mean := melSum[b] / float64(n)
 		out[o] = float32(mean)
-		out[o+1] = float32(math.Sqrt(math.Max(sq/float64(n)-mean*mean, 0)))
+		out[o+1] = float32(math.Sqrt(math.Max(melSq[b]/float64(n)-mean*mean, 0)))
 		o += 2
 	}
 
 	// Delta MFCC by linear regression over ±2 frames (HTK's formula,
 	// edges replicated), per second so that it does not depend on the
 	// hop, summarised by its std.
-	for k := 0; k < NumMFCC; k++ {
-		at := func(t int) float32 {
-			t = min(max(t, 0), n-1)
-			return llds[t*NumLLD+LLDMFCC1+k]
+	var dSum, dSq [NumMFCC]float64
+	for t := 0; t < n; t++ {
+		row := func(dt int) []float32 {
+			i := min(max(t+dt, 0), n-1)*NumLLD + LLDMFCC1
+			return llds[i : i+NumMFCC]
 		}
-		var sum, sq float64
-		for t := 0; t < n; t++ {
-			d := float64((at(t+1)-at(t-1))+2*(at(t+2)-at(t-2))) / (10 * float64(frameSeconds))
-			sum += d
-			sq += d * d
+		m2, m1, p1, p2 := row(-2), row(-1), row(1), row(2)
+		for k := range NumMFCC {
+			d := float64((p1[k]-m1[k])+2*(p2[k]-m2[k])) * (1 / (10 * float64(frameSeconds)))
+			dSum[k] += d
+			dSq[k] += d * d
 		}
-		mean := sum / float64(n)
-		out[o] = float32(math.Sqrt(math.Max(sq/float64(n)-mean*mean, 0)))
+	}
+	for k := range NumMFCC {
+		mean := dSum[k] / float64(n)
+		out[o] = float32(math.Sqrt(math.Max(dSq[k]/float64(n)-mean*mean, 0)))
 		o++
 	}
 
@@ -281,40 +287,68 @@ func (s *Summarizer) contour(out []float32, m int, cv bool) {
 
 	sm := s.smooth[:m]
 	smoothRuns(sm, col, s.newRun[:m])
-	var rise, fall float64
+	// Differences per frame, turned into per second once at the end.
+	var rise, fall float32
 	var nRise, nFall int
+	newRun := s.newRun[:m]
+	// Branch-free: a contour's rises and falls alternate unpredictably.
 	for t := 1; t < m; t++ {
-		if s.newRun[t] {
+		if newRun[t] {
 			continue
 		}
-		d := float64(sm[t]-sm[t-1]) / float64(frameSeconds)
-		if d > 0 {
-			rise += d
-			nRise++
-		} else if d < 0 {
-			fall -= d
-			nFall++
-		}
+		d := sm[t] - sm[t-1]
+		abs := math.Float32frombits(math.Float32bits(d) &^ (1 << 31))
+		up, down := (abs+d)*0.5, (abs-d)*0.5 // exactly max(d, 0), max(−d, 0)
+		rise += up
+		fall += down
+		nRise += nonZero(up)
+		nFall += nonZero(down)
 	}
 	if nRise > 0 {
-		out[6] = float32(rise / float64(nRise))
+		out[6] = rise / (float32(nRise) * frameSeconds)
 	}
 	if nFall > 0 {
-		out[7] = float32(fall / float64(nFall))
+		out[7] = fall / (float32(nFall) * frameSeconds)
 	}
 }
+
+// nonZero is 1 for a positive x, 0 for +0 (x ≥ 0).
+func nonZero(x float32) int { return int((uint64(math.Float32bits(x)) + 0x7fffffff) >> 31) }
 
 // smoothRuns is a moving average over ±smoothRadius frames that does not
 // cross run starts (it shrinks at a run's ends).
 func smoothRuns(dst, x []float32, newRun []bool) {
 	m := len(x)
+	if smoothRadius == 1 {
+		dst, newRun = dst[:m], newRun[:m]
+		for t := range dst {
+			sum, k := x[t], float32(1)
+			if t > 0 && !newRun[t] {
+				sum += x[t-1]
+				k++
+			}
+			if t+1 < m && !newRun[t+1] {
+				sum += x[t+1]
+				k++
+			}
+			dst[t] = sum / k
+		}
+		return
+	}
+	smoothRunsRadius(dst, x, newRun, smoothRadius)
+}
+
+// smoothRunsRadius is smoothRuns for any radius r ≥ 1 (the general path,
+// for hops other than 20 ms).
+func smoothRunsRadius(dst, x []float32, newRun []bool, r int) {
+	m := len(x)
 	for t := 0; t < m; t++ {
 		sum, k := x[t], float32(1)
-		for j := t; j > t-smoothRadius && j > 0 && !newRun[j]; j-- {
+		for j := t; j > t-r && j > 0 && !newRun[j]; j-- {
 			sum += x[j-1]
 			k++
 		}
-		for j := t + 1; j <= t+smoothRadius && j < m && !newRun[j]; j++ {
+		for j := t + 1; j <= t+r && j < m && !newRun[j]; j++ {
 			sum += x[j]
 			k++
 		}

@@ -6,11 +6,13 @@ import "math"
 // estimator for speech and music", JASA 111(4), 2002), made cheap:
 //
 //   - The coarse search runs on a 4 kHz copy of the 40 ms pitch window
-//     (160 samples): the difference function comes from one 256-point
-//     FFT autocorrelation plus prefix sums of energy (steps 1–2 of the
-//     paper, "shrinking window" form), then the cumulative mean normalised
-//     difference (step 3), the absolute threshold (step 4) and parabolic
-//     interpolation (step 5).
+//     (160 samples): the difference function comes from the
+//     autocorrelation (computed directly, six lags per pass, and only as
+//     far as the search needs: a voiced frame at 200 Hz stops at lag 21 of
+//     67) plus prefix sums of energy (steps 1–2 of the paper, "shrinking
+//     window" form), then the cumulative mean normalised difference (step
+//     3), the absolute threshold (step 4) and parabolic interpolation
+//     (step 5).
 //   - The lag is then refined on the 8 kHz copy by evaluating the
 //     difference function directly at five lags around twice the coarse
 //     one, with parabolic interpolation again, which brings a 220 Hz tone
@@ -22,7 +24,7 @@ import "math"
 const (
 	n8       = pitchWindow / 2 // 320 samples at 8 kHz
 	n4       = pitchWindow / 4 // 160 samples at 4 kHz
-	fft4Size = 256             // ≥ n4 + tauMax4, so the circular ACF does not wrap
+	acfBlock = 6               // lags per autocorrelation pass
 	minF0    = 60.0
 	maxF0    = 1000.0 // screams reach 1 kHz
 	tauMin4  = 4      // 4000/1000
@@ -41,20 +43,16 @@ const (
 )
 
 type pitchTracker struct {
-	fft    *realFFT
-	in     [fft4Size]float32
-	re, im [fft4Size/2 + 1]float32
-	acf    [fft4Size/2 + 1]float32
-	pre4   [n4 + 1]float64
-	d      [tauMax4 + 2]float64
-	cm     [tauMax4 + 2]float64
-	pkT    [maxPeaks]float64
-	pkA    [maxPeaks]float64
+	acf  [(tauMax4+1)/acfBlock*acfBlock + acfBlock + 1]float32 // [τ], τ ≥ 1
+	pre4 [n4 + 1]float64
+	pre8 [n8 + 1]float64 // prefix sums of x8²
+	d    [tauMax4 + 2]float64
+	cm   [tauMax4 + 2]float64
+	pkT  [maxPeaks]float64
+	pkA  [maxPeaks]float64
 }
 
-func newPitchTracker() *pitchTracker {
-	return &pitchTracker{fft: newRealFFT(fft4Size)}
-}
+func newPitchTracker() *pitchTracker { return &pitchTracker{} }
 
 // pitchResult is what one pitch analysis yields.
 type pitchResult struct {
@@ -76,28 +74,21 @@ func (p *pitchTracker) analyze(x4, x8 []float32) pitchResult {
 	if e/n4 < silenceFloor {
 		return res // digital silence: unvoiced
 	}
-	// Autocorrelation as the transform of the power spectrum; that
-	// spectrum is real and even, so the forward transform of its
-	// symmetric extension is n times the inverse one.
-	copy(p.in[:], x4)
-	clear(p.in[n4:])
-	p.fft.transform(p.re[:], p.im[:], p.in[:])
-	const half = fft4Size / 2
-	for k := 0; k <= half; k++ {
-		pw := p.re[k]*p.re[k] + p.im[k]*p.im[k]
-		p.in[k] = pw
-		if k > 0 && k < half {
-			p.in[fft4Size-k] = pw
-		}
-	}
-	p.fft.transform(p.acf[:], p.im[:], p.in[:])
-	const invN = 1.0 / fft4Size
 
-	// Difference function (per term) and its cumulative mean normalisation.
+	// Difference function (per term) and its cumulative mean
+	// normalisation, lag by lag, with the absolute threshold: the first
+	// dip below it, followed down to its local minimum, ends the search;
+	// without one, the global minimum (and the frame is unvoiced).
 	var run float64
 	p.cm[0] = 1
+	best := -1
+	computed := 0 // acf[1…computed] are valid
 	for tau := 1; tau <= tauMax4+1; tau++ {
-		d := p.pre4[n4-tau] + (e - p.pre4[tau]) - 2*float64(p.acf[tau])*invN
+		if tau > computed {
+			autocorrBlock(p.acf[computed+1:computed+1+acfBlock], x4, computed+1)
+			computed += acfBlock
+		}
+		d := p.pre4[n4-tau] + (e - p.pre4[tau]) - 2*float64(p.acf[tau])
 		if d < 0 {
 			d = 0
 		}
@@ -109,16 +100,9 @@ func (p *pitchTracker) analyze(x4, x8 []float32) pitchResult {
 		} else {
 			p.cm[tau] = 1
 		}
-	}
-	// Absolute threshold: first dip below it, followed down to its local
-	// minimum; otherwise the global minimum (and the frame is unvoiced).
-	best := -1
-	for tau := tauMin4; tau <= tauMax4; tau++ {
-		if p.cm[tau] < yinThreshold {
-			for tau+1 <= tauMax4 && p.cm[tau+1] < p.cm[tau] {
-				tau++
-			}
-			best = tau
+		// cm[tau−1] is a local minimum below the threshold.
+		if t := tau - 1; t >= tauMin4 && t <= tauMax4 && p.cm[t] < yinThreshold && (p.cm[tau] >= p.cm[t] || t == tauMax4) {
+			best = t
 			break
 		}
 	}
@@ -137,6 +121,11 @@ func (p *pitchTracker) analyze(x4, x8 []float32) pitchResult {
 	tau4 += float64(best)
 
 	// Refine on 8 kHz.
+	var e8 float64
+	for i, v := range x8 {
+		e8 += float64(v * v)
+		p.pre8[i+1] = e8
+	}
 	center := int(math.Round(2 * tau4))
 	var dd [5]float64
 	lo := center - 2
@@ -147,9 +136,7 @@ func (p *pitchTracker) analyze(x4, x8 []float32) pitchResult {
 		if lo+4 > tauMax8 {
 			lo = tauMax8 - 4
 		}
-		for i := range dd {
-			dd[i] = diff8(x8, lo+i)
-		}
+		diffLags(&dd, x8, lo)
 		k := 0
 		for i := 1; i < len(dd); i++ {
 			if dd[i] < dd[k] {
@@ -181,8 +168,8 @@ func (p *pitchTracker) analyze(x4, x8 []float32) pitchResult {
 		// for a periodic signal plus white noise ρ/(1−ρ) is the
 		// harmonic-to-noise power ratio (Boersma 1993, Praat's HNR).
 		L := lo + k
-		e1 := sumSquares(x8[:n8-L]) / float64(n8-L)
-		e2 := sumSquares(x8[L:]) / float64(n8-L)
+		e1 := p.pre8[n8-L] / float64(n8-L)
+		e2 := (p.pre8[n8] - p.pre8[L]) / float64(n8-L)
 		if e1+e2 > 0 {
 			rho := clamp(1-dmin/(e1+e2), 1e-6, 1-1e-6)
 			res.hnr = float32(clamp(10*math.Log10(rho/(1-rho)), hnrMinDB, hnrMaxDB))
@@ -200,15 +187,71 @@ func (p *pitchTracker) analyze(x4, x8 []float32) pitchResult {
 	return res
 }
 
-// diff8 is the per-term difference function of x at integer lag L.
-func diff8(x []float32, L int) float64 {
-	n := len(x) - L
-	return sqDiff(x[:n], x[L:L+n]) / float64(n)
+// autocorrBlock writes dst[k] = Σ_j x_j·x_{j+t0+k}, j < len(x)−t0−k, for
+// the len(dst) ≤ acfBlock lags from t0 (t0+acfBlock−1 < len(x)): one pass
+// over x with six independent accumulators (more would not fit the
+// registers Go allocates, and spill), then the few terms the longer sums
+// have beyond the common range.
+func autocorrBlock(dst []float32, x []float32, t0 int) {
+	n := len(x)
+	common := n - t0 - (acfBlock - 1)
+	a, b := x[:common], x[t0:]
+	var s0, s1, s2, s3, s4, s5 float32
+	for j, v := range a {
+		y := b[j : j+acfBlock : j+acfBlock]
+		s0 += v * y[0]
+		s1 += v * y[1]
+		s2 += v * y[2]
+		s3 += v * y[3]
+		s4 += v * y[4]
+		s5 += v * y[5]
+	}
+	s := [acfBlock]float32{s0, s1, s2, s3, s4, s5}
+	for k := range s[:acfBlock-1] {
+		for j := common; j < n-t0-k; j++ {
+			s[k] += x[j] * x[j+t0+k]
+		}
+	}
+	copy(dst, s[:])
+}
+
+// diffLags writes the per-term difference function of x at the five lags
+// lo…lo+4 into d: d[i] = Σ (x_j − x_{j+lo+i})² / (len(x)−lo−i).
+func diffLags(d *[5]float64, x []float32, lo int) {
+	n := len(x)
+	common := n - lo - 4
+	s0, s1, s2, s3 := sqDiff4(x[:common], x[lo:])
+	s4 := sqDiff(x[:common], x[lo+4:])
+	s := [5]float32{s0, s1, s2, s3, s4}
+	for i := range s[:4] {
+		for j := common; j < n-lo-i; j++ {
+			v := x[j] - x[j+lo+i]
+			s[i] += v * v
+		}
+	}
+	for i, v := range s {
+		d[i] = float64(v) / float64(n-lo-i)
+	}
+}
+
+// sqDiff4 returns Σ_j (a_j − b_{j+k})² for k = 0…3, len(b) ≥ len(a)+3:
+// four lags in one pass, four independent accumulators.
+func sqDiff4(a, b []float32) (s0, s1, s2, s3 float32) {
+	b = b[:len(a)+3]
+	for j, v := range a {
+		y := b[j : j+4 : j+4]
+		d0, d1, d2, d3 := v-y[0], v-y[1], v-y[2], v-y[3]
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	return
 }
 
 // sqDiff is Σ (a_j − b_j)², len(b) ≥ len(a), in four independent
 // accumulators (one would make the loop add-latency bound).
-func sqDiff(a, b []float32) float64 {
+func sqDiff(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -223,23 +266,7 @@ func sqDiff(a, b []float32) float64 {
 		d := a[i] - b[i]
 		s0 += d * d
 	}
-	return float64((s0 + s1) + (s2 + s3))
-}
-
-// sumSquares is Σ x², in four accumulators.
-func sumSquares(x []float32) float64 {
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+3 < len(x); i += 4 {
-		s0 += x[i] * x[i]
-		s1 += x[i+1] * x[i+1]
-		s2 += x[i+2] * x[i+2]
-		s3 += x[i+3] * x[i+3]
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i] * x[i]
-	}
-	return float64((s0 + s1) + (s2 + s3))
+	return (s0 + s1) + (s2 + s3)
 }
 
 // parabolicMin fits a parabola through (−1,a), (0,b), (1,c) and returns
@@ -281,20 +308,21 @@ func (p *pitchTracker) periodPerturbation(x []float32, period float64) (float32,
 	}
 	np, na := 0, 0
 	for s+ti <= n && np < maxPeaks {
-		var e float32
-		for _, v := range x[s : s+ti] {
-			e += v * v
-		}
-		p.pkA[na] = math.Sqrt(float64(e) / float64(ti))
+		p.pkA[na] = math.Sqrt(max(p.pre8[s+ti]-p.pre8[s], 0) / float64(ti))
 		na++
 		if s+2*ti+slack > n {
 			break
 		}
+		// The 2·slack+1 = 7 lags in two four-lag passes (lag 3 twice).
 		var d [2*slack + 1]float64
+		period, next := x[s:s+ti], x[s+ti-slack:]
+		d0, d1, d2, d3 := sqDiff4(period, next)
+		_, d4, d5, d6 := sqDiff4(period, next[slack:])
+		for i, v := range [...]float32{d0, d1, d2, d3, d4, d5, d6} {
+			d[i] = float64(v)
+		}
 		best := 0
 		for i := range d {
-			L := ti - slack + i
-			d[i] = sqDiff(x[s:s+ti], x[s+L:s+L+ti])
 			if d[i] < d[best] {
 				best = i
 			}

@@ -40,11 +40,16 @@ func (r *roughnessMeter) push(x []float32) {
 	const nb = HopSize / envBlock
 	copy(r.env[:], r.env[nb:])
 	for b := 0; b < nb; b++ {
-		var s float32
-		for _, v := range x[b*envBlock : (b+1)*envBlock] {
-			s += v * v
+		// Four accumulators: one would make the sum add-latency bound.
+		var s0, s1, s2, s3 float32
+		blk := x[b*envBlock : (b+1)*envBlock]
+		for i := 0; i+3 < len(blk); i += 4 {
+			s0 += blk[i] * blk[i]
+			s1 += blk[i+1] * blk[i+1]
+			s2 += blk[i+2] * blk[i+2]
+			s3 += blk[i+3] * blk[i+3]
 		}
-		r.env[envLen-nb+b] = sqrt32(s * (1.0 / envBlock))
+		r.env[envLen-nb+b] = sqrt32(((s0 + s1) + (s2 + s3)) * (1.0 / envBlock))
 	}
 }
 

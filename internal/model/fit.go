@@ -25,7 +25,7 @@ type FitConfig struct {
 // DefaultFit is the configuration `empowerher train` uses.
 func DefaultFit() FitConfig {
 	return FitConfig{
-		Hidden: []int{256, 128}, Epochs: 30, Batch: 64, LR: 1e-3, WeightDecay: 1e-4,
+		Hidden: []int{192, 96}, Epochs: 20, Batch: 64, LR: 1e-3, WeightDecay: 1e-4,
 		Dropout: 0.3, InputNoise: 0.15, LabelSmooth: 0.05, Seed: 1, Workers: 2,
 	}
 }

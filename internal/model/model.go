@@ -28,6 +28,9 @@ type Model struct {
 	CalA, CalB float64
 	// Threshold on the calibrated score, chosen on training folds only.
 	Threshold float64
+	// StreamThreshold is the (stricter) level a live stream's smoothed
+	// score must reach to alarm.
+	StreamThreshold float64
 	// Meta records how the model was trained (seed, data, command).
 	Meta map[string]string
 }
@@ -129,6 +132,9 @@ func (m *Model) validate() error {
 				return fmt.Errorf("model: layer %d has wrong size", l)
 			}
 		}
+	}
+	if !(m.Threshold >= 0 && m.Threshold <= 1 && m.StreamThreshold >= 0 && m.StreamThreshold <= 1) {
+		return fmt.Errorf("model: thresholds %v/%v outside [0,1]", m.Threshold, m.StreamThreshold)
 	}
 	for _, i := range m.DistressIdx {
 		if i < 0 || i >= len(m.Classes) {

@@ -9,11 +9,15 @@ import (
 
 // Data is a training matrix: n rows of D standardizable features.
 type Data struct {
-	D      int
-	X      []float32 // n×D
-	Y      []int     // class index per row
-	Group  []int     // fold group per row (speaker-disjoint groups)
-	Clean  []bool    // row comes from an unaugmented recording
+	D     int
+	X     []float32 // n×D
+	Y     []int     // class index per row
+	Group []int     // fold group per row (speaker-disjoint groups)
+	Clean []bool    // row comes from an unaugmented recording
+	// Calib marks rows whose speakers are fully held out when their group
+	// is (nil: all). Only those calibrate: TESS's two voices are in every
+	// group, so its rows would make the calibration optimistic.
+	Calib  []bool
 	Weight []float32 // optional per-row weight (nil = 1)
 }
 
@@ -37,6 +41,9 @@ type TrainConfig struct {
 	// of the calibration group when choosing the threshold.
 	MaxBackgroundFPR float64
 	Background       string
+	// StreamFPR is the share of non-distress windows of the calibration
+	// group allowed over the live stream's threshold.
+	StreamFPR float64
 	// Progress is called with a short stage name and its fraction done.
 	Progress func(stage string, frac float64)
 }
@@ -83,7 +90,7 @@ func Train(data *Data, cfg TrainConfig) (*Model, error) {
 	var calRows []int
 	for i := 0; i < data.Len(); i++ {
 		if data.Group[i] == cg {
-			if data.Clean[i] {
+			if data.Clean[i] && (data.Calib == nil || data.Calib[i]) {
 				calRows = append(calRows, i)
 			}
 			continue
@@ -91,7 +98,7 @@ func Train(data *Data, cfg TrainConfig) (*Model, error) {
 		trX = append(trX, xs[i*data.D:(i+1)*data.D]...)
 		trY = append(trY, data.Y[i])
 	}
-	m.CalA, m.CalB, m.Threshold = 1, 0, 0.5
+	m.CalA, m.CalB, m.Threshold, m.StreamThreshold = 1, 0, 0.5, 0.5
 	if len(calRows) > 0 && len(trY) > 0 {
 		cf := fc
 		cf.OnEpoch = progress("calibrate")
@@ -115,6 +122,7 @@ func Train(data *Data, cfg TrainConfig) (*Model, error) {
 			cal[j] = m.Calibrate(r)
 		}
 		m.Threshold = chooseThreshold(cal, pos, bg, cfg.MaxBackgroundFPR)
+		m.StreamThreshold = streamThreshold(cal, pos, m.Threshold, cfg.StreamFPR)
 	}
 	for e := 0; e < ens; e++ {
 		f := fc
@@ -319,4 +327,26 @@ func chooseThreshold(score []float64, pos, bg []bool, maxBgFPR float64) float64 
 		}
 	}
 	return best
+}
+
+// streamThreshold is the live stream's alarm level: at least the clip
+// threshold, and high enough that at most fpr of the non-distress windows
+// of held-out speakers and sounds reach it. A stream sees every half
+// second of every hour, so it must be far stricter than a single clip.
+func streamThreshold(score []float64, pos []bool, clip, fpr float64) float64 {
+	var neg []float64
+	for i, s := range score {
+		if !pos[i] {
+			neg = append(neg, s)
+		}
+	}
+	if len(neg) == 0 || fpr <= 0 {
+		return clip
+	}
+	sort.Float64s(neg)
+	k := int(math.Ceil(float64(len(neg)) * (1 - fpr)))
+	if k >= len(neg) {
+		return math.Max(clip, math.Nextafter(neg[len(neg)-1], 1))
+	}
+	return math.Max(clip, neg[k])
 }

@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -43,7 +45,8 @@ type LiveOptions struct {
 	// IdleTimeout closes a stream that sends no message for this long
 	// (default 15 s; the page sends audio every 100 ms).
 	IdleTimeout time.Duration
-	// MaxFrameBytes bounds one message (default 16000 bytes: 0.5 s).
+	// MaxFrameBytes bounds one message (default 8000 bytes: 0.25 s; the
+	// page sends 0.1 s).
 	MaxFrameBytes int
 	// RateSlack is how much faster than real time audio may arrive on
 	// average (default 1.25), Burst how far ahead of real time it may get
@@ -64,7 +67,7 @@ func (s *Server) liveOptions() LiveOptions {
 		o.IdleTimeout = 15 * time.Second
 	}
 	if o.MaxFrameBytes <= 0 {
-		o.MaxFrameBytes = 16000
+		o.MaxFrameBytes = 8000
 	}
 	if o.RateSlack < 1 {
 		o.RateSlack = 1.25
@@ -223,9 +226,6 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	c.SetReadLimit(int64(o.MaxFrameBytes))
 	ls := &liveSession{s: s, c: c, u: u, o: o, ctx: ctx, stream: det.NewStream(detect.StreamConfig{})}
 	code, reason := ls.run()
-	if ctx.Err() != nil && code == websocket.StatusNormalClosure {
-		code, reason = 4000, "replaced by a newer stream of yours"
-	}
 	lg.Info("live: stream ended", "seconds", float64(ls.samples)/liveRate, "code", int(code), "reason", reason)
 	_ = c.Close(code, reason)
 }
@@ -246,6 +246,7 @@ type liveSession struct {
 	start   time.Time
 	loc     *store.Location
 	failed  error
+	idle    atomic.Bool
 }
 
 func (ls *liveSession) send(v any) {
@@ -276,18 +277,26 @@ func (ls *liveSession) run() (websocket.StatusCode, string) {
 	ls.send(ready)
 	ls.pcm = make([]byte, ls.o.MaxFrameBytes)
 	ls.start = time.Now()
+	// Idle streams and displaced ones are closed from outside the read,
+	// with a close code the client can act on (a read deadline would drop
+	// the connection without one).
+	idle := time.AfterFunc(ls.o.IdleTimeout, func() {
+		ls.idle.Store(true)
+		_ = ls.c.Close(websocket.StatusPolicyViolation, "idle: no audio for too long")
+	})
+	defer idle.Stop()
+	stopEvict := context.AfterFunc(ls.ctx, func() { _ = ls.c.Close(4000, "replaced by a newer stream of yours") })
+	defer stopEvict()
 	for ls.failed == nil {
-		rctx, cancel := context.WithTimeout(ls.ctx, ls.o.IdleTimeout)
-		typ, rd, err := ls.c.Reader(rctx)
+		typ, rd, err := ls.c.Reader(context.Background())
 		if err != nil {
-			cancel()
-			return ls.readEnded(err, rctx)
+			return ls.readEnded(err)
 		}
+		idle.Reset(ls.o.IdleTimeout)
 		n, err := readMessage(rd, ls.pcm)
-		cancel()
 		if err != nil {
-			var ce websocket.CloseError
-			if errors.As(err, &ce) {
+			// The library reports its read limit only in words.
+			if strings.Contains(err.Error(), "read limited") || errors.Is(err, errMessageTooBig) {
 				return websocket.StatusMessageTooBig, "message larger than max_frame_bytes"
 			}
 			return websocket.StatusProtocolError, "read failed"
@@ -310,21 +319,19 @@ func (ls *liveSession) run() (websocket.StatusCode, string) {
 	return websocket.StatusInternalError, "write failed"
 }
 
-func (ls *liveSession) readEnded(err error, rctx context.Context) (websocket.StatusCode, string) {
+func (ls *liveSession) readEnded(err error) (websocket.StatusCode, string) {
 	switch {
+	case ls.idle.Load():
+		return websocket.StatusPolicyViolation, "idle: no audio for too long"
+	case ls.ctx.Err() != nil:
+		return 4000, "replaced by a newer stream of yours"
 	case websocket.CloseStatus(err) != -1:
 		return websocket.StatusNormalClosure, "closed by client"
-	case ls.ctx.Err() != nil:
-		return websocket.StatusNormalClosure, ""
-	case rctx.Err() != nil:
-		return websocket.StatusPolicyViolation, "idle: no audio for too long"
-	}
-	var mbe *websocket.CloseError
-	if errors.As(err, &mbe) {
-		return mbe.Code, mbe.Reason
 	}
 	return websocket.StatusGoingAway, "connection lost"
 }
+
+var errMessageTooBig = errors.New("server: message larger than the buffer")
 
 // readMessage reads one whole message into buf (the read limit keeps it
 // within len(buf)).
@@ -335,7 +342,7 @@ func readMessage(rd io.Reader, buf []byte) (int, error) {
 			var one [1]byte
 			m, err := rd.Read(one[:])
 			if m > 0 {
-				return n, errors.New("server: message larger than the buffer")
+				return n, errMessageTooBig
 			}
 			if errors.Is(err, io.EOF) {
 				return n, nil

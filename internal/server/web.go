@@ -64,10 +64,13 @@ var contentTypes = map[string]string{
 
 func (s *Server) webFile(name string) (*staticFile, error) {
 	s.web.static.mu.Lock()
-	defer s.web.static.mu.Unlock()
-	if f := s.web.static.files[name]; f != nil {
+	f := s.web.static.files[name]
+	s.web.static.mu.Unlock()
+	if f != nil {
 		return f, nil
 	}
+	// Read and compress outside the lock: the 4 MB detector must not hold
+	// up the page's small files.
 	var b []byte
 	var err error
 	if (name == "detector.wasm" || name == "wasm_exec.js") && s.opt.Web.WasmDir != "" {
@@ -78,9 +81,14 @@ func (s *Server) webFile(name string) (*staticFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := newStaticFile(b, contentTypes[path.Ext(name)])
+	f = newStaticFile(b, contentTypes[path.Ext(name)])
+	s.web.static.mu.Lock()
+	defer s.web.static.mu.Unlock()
 	if s.web.static.files == nil {
 		s.web.static.files = map[string]*staticFile{}
+	}
+	if old := s.web.static.files[name]; old != nil {
+		return old, nil
 	}
 	s.web.static.files[name] = f
 	return f, nil
@@ -94,7 +102,11 @@ func newStaticFile(b []byte, ctype string) *staticFile {
 	}
 	if !strings.HasPrefix(f.ctype, "image/png") && len(b) > 512 {
 		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		level := gzip.BestCompression
+		if len(b) > 1<<20 {
+			level = gzip.DefaultCompression // the wasm: seconds saved, a few % lost
+		}
+		zw, _ := gzip.NewWriterLevel(&buf, level)
 		_, _ = zw.Write(b)
 		_ = zw.Close()
 		if buf.Len() < len(b) {

@@ -29,7 +29,7 @@ type Config struct {
 // Default is the documented recipe that produced the embedded model.
 func Default() Config {
 	fit := model.DefaultFit()
-	return Config{Seed: 1, Variants: 2, Aug: dataset.DefaultAugmentation, Fit: fit, Ensemble: 3}
+	return Config{Seed: 1, Variants: 2, Aug: dataset.DefaultAugmentation, Fit: fit, Ensemble: 2}
 }
 
 // Prepared is a corpus decoded and featurized once, to train many models.
@@ -77,6 +77,7 @@ func Train(p *Prepared, keep func(r dataset.Example) bool, cfg Config) (*model.M
 		data.Y = append(data.Y, r.Class)
 		data.Group = append(data.Group, r.Group)
 		data.Clean = append(data.Clean, r.Variant == 0)
+		data.Calib = append(data.Calib, p.Clips[r.Clip].Corpus != corpus.TESS)
 	}
 	if data.Len() == 0 {
 		return nil, fmt.Errorf("training: no rows to train on")
@@ -90,6 +91,7 @@ func Train(p *Prepared, keep func(r dataset.Example) bool, cfg Config) (*model.M
 		CalibrationGroup: -1,
 		WeightPower:      0.75,
 		MaxBackgroundFPR: 0.02,
+		StreamFPR:        0.005,
 		Background:       corpus.Background,
 		Progress:         cfg.Progress,
 	}

@@ -15,6 +15,7 @@ function status(msg, isError) {
 }
 incident.setStatus(status);
 const live = new Live(status);
+window.empowerherLive = live; // for tests and debugging
 
 function el(tag, props = {}, ...kids) {
   const e = document.createElement(tag);
@@ -254,9 +255,12 @@ async function showIncident(id) {
   try {
     const d = await api("GET", `/incidents/${id}`);
     const tl = el("ol", { class: "timeline" }, ...d.events.map((e) => el("li", {}, `${fmtTime(e.at)} — ${e.kind}${e.detail ? ": " + e.detail : ""}`)));
+    const word = (r) => r.acknowledged_at ? "responded " + fmtTime(r.acknowledged_at)
+      : r.delivery_state === "waiting" && !["pending", "active"].includes(d.state) ? "not alerted" : r.delivery_state;
     const rs = el("ul", { class: "recipients" }, ...d.recipients.map((r) => el("li", {}, `${r.name}: `,
-      el("span", { class: "badge " + (r.acknowledged_at ? "acknowledged" : r.delivery_state) }, r.acknowledged_at ? "responded " + fmtTime(r.acknowledged_at) : r.delivery_state))));
-    const ds = el("ul", {}, ...d.deliveries.map((x) => el("li", {}, `${x.purpose} via ${x.channel}: ${x.state}${x.error ? " (" + x.error + ")" : ""}`)));
+      el("span", { class: "badge " + (r.acknowledged_at ? "acknowledged" : r.delivery_state) }, word(r)))));
+    const ds = d.deliveries.length ? el("ul", {}, ...d.deliveries.map((x) => el("li", {}, `${x.purpose} via ${x.channel}: ${x.state}${x.error ? " (" + x.error + ")" : ""}`)))
+      : el("p", {}, "No messages were sent.");
     const fb = (value, label) => el("button", { type: "button", class: "secondary", "aria-pressed": String(d.feedback === value), onclick: async () => {
       try { await api("POST", `/incidents/${id}/feedback`, { feedback: value }); status("Thank you: marked " + label.toLowerCase() + "."); showIncident(id); loadHistory(); }
       catch (e) { status(e.message, true); }

@@ -7,6 +7,8 @@ let ready = null;
 function init() {
   if (ready) return ready;
   ready = (async () => {
+    const probe = await fetch("/app/detector.wasm", { method: "HEAD" });
+    if (!probe.ok) throw new Error("on-device detection is not installed on this server (its operator runs `make wasm`)");
     importScripts("/app/wasm_exec.js");
     const go = new Go();
     const loaded = new Promise((res) => { self.empowerherReady = res; });

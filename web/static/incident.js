@@ -116,7 +116,13 @@ export function initCountdown() {
     try { await sos(); } catch (e) { status("Could not send: " + e.message, true); }
   });
   document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && !$("countdown").hidden) $("cd-cancel").click();
+    if ($("countdown").hidden) return;
+    if (e.key === "Escape") $("cd-cancel").click();
+    // Keep keyboard focus inside the countdown dialog.
+    if (e.key === "Tab") {
+      e.preventDefault();
+      ($(document.activeElement && document.activeElement.id === "cd-cancel" ? "cd-send" : "cd-cancel")).focus();
+    }
   });
   $("safe").addEventListener("click", async () => {
     if (!current) return;

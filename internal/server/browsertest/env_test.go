@@ -64,7 +64,7 @@ var (
 	detErr  error
 )
 
-func testDetector(t *testing.T, root string) *detect.Detector {
+func testDetector(t testing.TB, root string) *detect.Detector {
 	t.Helper()
 	detOnce.Do(func() {
 		if m, err := model.Embedded(); err == nil {
@@ -77,6 +77,14 @@ func testDetector(t *testing.T, root string) *detect.Detector {
 	})
 	if detErr != nil {
 		t.Fatal(detErr)
+	}
+	// For measurements against a real `serve --model FILE` before the
+	// embedded model exists (docs/benchmarks.md).
+	if out := os.Getenv("EMPOWERHER_TEST_MODEL_OUT"); out != "" {
+		var buf bytes.Buffer
+		if err := det.Model().Encode(&buf); err == nil {
+			_ = os.WriteFile(out, buf.Bytes(), 0o644)
+		}
 	}
 	return det
 }
@@ -461,4 +469,3 @@ func shotDir(t *testing.T) string {
 	shotOnce.Do(func() { shotTmp, _ = os.MkdirTemp("", "empowerher-screens-") })
 	return shotTmp
 }
-

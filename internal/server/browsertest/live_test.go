@@ -62,10 +62,21 @@ func TestBrowserLiveDistressCountdownThenAlert(t *testing.T) {
 	waitJS(t, ctx, `document.getElementById("countdown").hidden`, 5*time.Second)
 	waitJS(t, ctx, `document.querySelector("#inc-recipients .badge.sent, #inc-recipients .badge.delivered")`, 10*time.Second)
 	shot(t, ctx, "alert-sent")
+	// While listening during the open incident the page sends heartbeats.
+	deadline := time.Now().Add(10 * time.Second)
+	for e.incidents("asha")[0].LastHeartbeatAt.IsZero() {
+		if time.Now().After(deadline) {
+			t.Fatal("no heartbeat from the listening page during the incident")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 
 	// The contact opens the link from the webhook and responds.
 	cctx, cancel := chromedp.NewContext(ctx) // a second tab: the contact's phone
 	defer cancel()
+	if err := chromedp.Do(cctx); err != nil { // opens the tab; no timeout on a first call
+		t.Fatal(err)
+	}
 	run(t, cctx, 20*time.Second, chromedp.Navigate(alert.URL), chromedp.WaitVisible(chromedp.CSS("form button")))
 	shot(t, cctx, "link-page")
 	run(t, cctx, 20*time.Second, chromedp.Click(chromedp.CSS("form button")), chromedp.WaitVisible(chromedp.CSS("strong")))
@@ -111,6 +122,19 @@ func TestBrowserCancelSendsNothing(t *testing.T) {
 	if len(incs) == 0 || incs[0].State != store.StateCancelled {
 		t.Fatalf("incident after cancel: %+v", incs)
 	}
+
+	// History: the timeline and per-contact states; she marks it a false alarm.
+	run(t, ctx, 20*time.Second, chromedp.Navigate(e.ts.URL+"/#history"),
+		chromedp.WaitVisible(chromedp.CSS(`#incident-list li[data-incident] button`)),
+		chromedp.Click(chromedp.CSS(`#incident-list li[data-incident] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#incident-detail .timeline li`)),
+		chromedp.Click(chromedp.CSS(`#incident-detail button[aria-pressed]`)), // "False alarm"
+	)
+	waitJS(t, ctx, `document.querySelector('#incident-detail button[aria-pressed="true"]')`, 10*time.Second)
+	shot(t, ctx, "history")
+	if incs := e.incidents("mira"); incs[0].Feedback != "false_alarm" {
+		t.Fatalf("feedback %q, want false_alarm", incs[0].Feedback)
+	}
 }
 
 // A calm recording never shows a countdown, while the meters move.
@@ -135,8 +159,13 @@ func TestBrowserCalmRecordingNoCountdown(t *testing.T) {
 	if n := len(e.incidents("lena")); n != 0 {
 		t.Fatalf("%d incidents from a calm recording", n)
 	}
-	run(t, ctx, 5*time.Second, chromedp.Click(chromedp.ID("live-toggle")))
-	waitJS(t, ctx, `document.getElementById("live-state").textContent.includes("Not listening")`, 5*time.Second)
+	// The browser ends the microphone track (device unplugged): the page says so.
+	eval[bool](t, ctx, `(empowerherLive.cap.stream.getAudioTracks()[0].dispatchEvent(new Event("ended")), true)`)
+	waitJS(t, ctx, `document.getElementById("live-state").textContent.includes("The microphone stopped")`, 5*time.Second)
+	if eval[string](t, ctx, `document.getElementById("live-toggle").getAttribute("aria-pressed")`) != "false" {
+		t.Fatal("still shown as listening after the microphone stopped")
+	}
+	shot(t, ctx, "mic-stopped")
 }
 
 // Sign-up, contacts (add, test, delivery state) and "Check my voice".
@@ -164,6 +193,14 @@ func TestBrowserContactsAndCheckMyVoice(t *testing.T) {
 	shot(t, ctx, "contacts")
 
 	goHome(t, ctx, e)
+	// Page load on loopback, as the browser measured it (docs/benchmarks.md).
+	t.Logf("page load: %s", eval[string](t, ctx, `(() => {
+		const n = performance.getEntriesByType("navigation")[0];
+		const rs = performance.getEntriesByType("resource");
+		const bytes = rs.reduce((a, r) => a + r.encodedBodySize, n.encodedBodySize);
+		return "load event " + n.loadEventEnd.toFixed(0) + " ms, DOMContentLoaded " + n.domContentLoadedEventEnd.toFixed(0) +
+			" ms, " + (rs.length + 1) + " files, " + bytes + " bytes";
+	})()`))
 	run(t, ctx, 10*time.Second, chromedp.Click(chromedp.ID("check")))
 	waitJS(t, ctx, `document.getElementById("verdict")`, 30*time.Second)
 	bars := eval[float64](t, ctx, `document.querySelectorAll("#check-result .bars li").length`)

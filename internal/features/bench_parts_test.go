@@ -1,5 +1,10 @@
 package features
 
+// Per-stage benchmarks of one LLD frame (cpu-ns/op is CPU time per frame),
+// to see where the Frontend's time goes:
+//
+//	go test ./internal/features -run '^$' -bench Part -cpu 1
+
 import "testing"
 
 func BenchmarkPartSpectral(b *testing.B) {
