@@ -43,6 +43,7 @@ func main() {
 	conc := flag.Int("concurrency", 8, "predict: requests in flight")
 	dur := flag.Duration("duration", 10*time.Second, "predict: how long to send")
 	incidents := flag.Int("incidents", 100, "alert: incidents at once")
+	rounds := flag.Int("rounds", 1, "alert: how many times to fire --incidents alerts at once (new users each round, 1 s apart)")
 	wavPath := flag.String("wav", "", "predict: clip to send (default: a synthetic 4 s voice-like WAV)")
 	model := flag.String("model", "", "passed to serve --model")
 	flag.Parse()
@@ -73,11 +74,11 @@ func main() {
 			clip, err = os.ReadFile(*wavPath)
 			check(err)
 		}
-		runPredict(s.url, clip, *conc, *dur)
+		runPredict(s, clip, *conc, *dur)
 		fmt.Printf("RSS after predict load: %.1f MB\n", float64(s.rss())/1e6)
 	}
 	if *mode == "alert" || *mode == "all" {
-		runAlerts(*bin, data, s.url, rcv, *incidents)
+		runAlerts(*bin, data, s, rcv, *incidents, max(*rounds, 1))
 	}
 }
 
@@ -125,6 +126,19 @@ func start(bin string, args ...string) *server {
 
 func (s *server) stop() { _ = s.cmd.Process.Kill(); _ = s.cmd.Wait() }
 
+// cpu is the server's user+system CPU time so far, from /proc (Linux).
+func (s *server) cpu() time.Duration {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(s.cmd.Process.Pid), "stat"))
+	check(err)
+	// Fields after the parenthesised command name; utime and stime are
+	// the 14th and 15th fields of the whole line, in clock ticks (100/s).
+	rest := string(b[strings.LastIndexByte(string(b), ')')+2:])
+	f := strings.Fields(rest)
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
 // rss is the server's resident set size from /proc (Linux).
 func (s *server) rss() int64 {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(s.cmd.Process.Pid), "status"))
@@ -164,7 +178,8 @@ func pct(d []time.Duration, p float64) time.Duration {
 	return d[max(i, 0)]
 }
 
-func runPredict(url string, clip []byte, conc int, dur time.Duration) {
+func runPredict(s *server, clip []byte, conc int, dur time.Duration) {
+	url := s.url
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
 	// Warm up (first requests pay for pools and page faults).
 	for i := 0; i < 3; i++ {
@@ -179,6 +194,7 @@ func runPredict(url string, clip []byte, conc int, dur time.Duration) {
 	var mu sync.Mutex
 	var lat []time.Duration
 	errs := 0
+	cpu0 := s.cpu()
 	deadline := time.Now().Add(dur)
 	begin := time.Now()
 	var wg sync.WaitGroup
@@ -207,9 +223,22 @@ func runPredict(url string, clip []byte, conc int, dur time.Duration) {
 	}
 	wg.Wait()
 	el := time.Since(begin)
+	cpu := s.cpu() - cpu0
 	fmt.Printf("predict: %d requests in %.1fs, concurrency %d: %.1f req/s, p50 %.1f ms, p99 %.1f ms, max %.1f ms, errors %d\n",
 		len(lat), el.Seconds(), conc, float64(len(lat))/el.Seconds(),
 		ms(pct(lat, 50)), ms(pct(lat, 99)), ms(pct(lat, 100)), errs)
+	fmt.Printf("predict: server CPU %.2f s = %.1f ms per request, %.2f cores busy; %s\n",
+		cpu.Seconds(), ms(cpu)/float64(max(len(lat), 1)), cpu.Seconds()/el.Seconds(), loadavg())
+}
+
+// loadavg is the machine's load average, for the record of how busy it was.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "load average unknown"
+	}
+	f := strings.Fields(string(b))
+	return "load average " + strings.Join(f[:3], " ")
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -240,9 +269,9 @@ func newReceiver() *receiver {
 	return r
 }
 
-func runAlerts(bin, data, url string, rcv *receiver, n int) {
-	type acct struct{ token string }
-	accts := make([]acct, n)
+func runAlerts(bin, data string, s *server, rcv *receiver, n, rounds int) {
+	url := s.url
+	accts := make([]string, n*rounds) // API tokens
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
 	for i := range accts {
@@ -254,7 +283,7 @@ func runAlerts(bin, data, url string, rcv *receiver, n int) {
 			out, err := exec.Command(bin, "user", "add", "--data", data, fmt.Sprintf("load%04d", i)).Output()
 			check(err)
 			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-			accts[i].token = lines[len(lines)-1]
+			accts[i] = lines[len(lines)-1]
 		}(i)
 	}
 	wg.Wait()
@@ -270,22 +299,44 @@ func runAlerts(bin, data, url string, rcv *receiver, n int) {
 		out, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, out
 	}
-	for _, a := range accts {
-		if code, out := call("/contacts", a.token, map[string]any{"name": "Peer", "webhook_url": rcv.srv.URL}); code != 201 {
+	for _, tok := range accts {
+		if code, out := call("/contacts", tok, map[string]any{"name": "Peer", "webhook_url": rcv.srv.URL}); code != 201 {
 			check(fmt.Errorf("contact: %d %s", code, out))
 		}
 	}
+	var allLat, allAnswered []time.Duration
+	for r := range rounds {
+		if r > 0 {
+			time.Sleep(time.Second) // let the previous round's completions settle
+		}
+		lat, answered := alertRound(call, rcv, s, accts[r*n:(r+1)*n])
+		allLat, allAnswered = append(allLat, lat...), append(allAnswered, answered...)
+	}
+	if rounds > 1 {
+		fmt.Printf("alert, all %d rounds (%d incidents): → first provider request p50 %.1f ms, p99 %.1f ms, max %.1f ms; → HTTP answer p99 %.1f ms\n",
+			rounds, len(allLat), ms(pct(allLat, 50)), ms(pct(allLat, 99)), ms(pct(allLat, 100)), ms(pct(allAnswered, 99)))
+	}
+}
+
+// alertRound fires one manual POST /alert per token at once, waits until
+// every incident reached the webhook receiver, prints the round's figures
+// and returns each incident's latency to its first provider request and
+// to its HTTP answer.
+func alertRound(call func(path, token string, body any) (int, []byte), rcv *receiver, s *server, tokens []string) ([]time.Duration, []time.Duration) {
+	n := len(tokens)
 	sent := make([]time.Time, n)
 	answered := make([]time.Duration, n)
 	ids := make([]string, n)
 	start := make(chan struct{})
-	for i := range accts {
+	cpu0 := s.cpu()
+	var wg sync.WaitGroup
+	for i, tok := range tokens {
 		wg.Add(1)
-		go func(i int) {
+		go func() {
 			defer wg.Done()
 			<-start
 			sent[i] = time.Now()
-			code, out := call("/alert", accts[i].token, map[string]any{"trigger": "manual", "location": map[string]any{"lat": 51.5, "lon": -0.12}})
+			code, out := call("/alert", tok, map[string]any{"trigger": "manual", "location": map[string]any{"lat": 51.5, "lon": -0.12}})
 			answered[i] = time.Since(sent[i])
 			if code != 201 {
 				check(fmt.Errorf("alert: %d %s", code, out))
@@ -293,7 +344,7 @@ func runAlerts(bin, data, url string, rcv *receiver, n int) {
 			var ar struct{ Incident struct{ ID string } }
 			_ = json.Unmarshal(out, &ar)
 			ids[i] = ar.Incident.ID
-		}(i)
+		}()
 	}
 	close(start)
 	wg.Wait()
@@ -306,13 +357,19 @@ func runAlerts(bin, data, url string, rcv *receiver, n int) {
 			check(fmt.Errorf("only %d of %d incidents reached the provider", got, n))
 		}
 	}
-	var lat []time.Duration
+	cpu := s.cpu() - cpu0
+	var lat, queued []time.Duration
 	rcv.mu.Lock()
 	for i, id := range ids {
 		lat = append(lat, rcv.first[id].Sub(sent[i]))
+		queued = append(queued, rcv.first[id].Sub(sent[i].Add(answered[i])))
 	}
 	rcv.mu.Unlock()
 	fmt.Printf("alert → first provider request, %d incidents at once: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 		n, ms(pct(lat, 50)), ms(pct(lat, 99)), ms(pct(lat, 100)))
 	fmt.Printf("alert → HTTP answer (201), same run: p50 %.1f ms, p99 %.1f ms\n", ms(pct(answered, 50)), ms(pct(answered, 99)))
+	fmt.Printf("alert: HTTP answer → first provider request: p50 %.1f ms, p99 %.1f ms (negative: sent before the answer)\n",
+		ms(pct(queued, 50)), ms(pct(queued, 99)))
+	fmt.Printf("alert: server CPU %.2f s = %.2f ms per alert (request, queue, delivery); %s\n", cpu.Seconds(), ms(cpu)/float64(n), loadavg())
+	return lat, answered
 }

@@ -107,15 +107,29 @@ func (w *Worker) Wake() {
 // Run leases and sends deliveries until ctx ends, then waits for the
 // attempts in flight to finish: they run on their own timeout, not on
 // ctx, so a shutdown never cuts a provider call in half.
+//
+// A sending slot (Concurrency of them) is held for the provider call
+// only; recording the outcome waits for the store's writer, which during
+// a burst of alerts is busy committing new incidents, so it holds one of
+// 4×Concurrency recording slots instead. Otherwise a burst of 100 alerts
+// went out 16 at a time, each batch waiting behind the writer queue twice
+// (its lease and its completions) before the next could be sent.
 func (w *Worker) Run(ctx context.Context) {
 	slots := make(chan struct{}, w.cfg.Concurrency)
+	recording := make(chan struct{}, 4*w.cfg.Concurrency)
 	freed := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	// want: something may be due (a wake-up, the poll, the start); more:
+	// the last lease filled every free slot, so it may have left work.
+	// A freed slot alone is no reason to lease again: when the last lease
+	// came back short the queue was empty, and new work comes with Wake.
+	want, more := true, false
+	poll := time.NewTimer(w.cfg.Poll)
+	defer poll.Stop()
 	for {
-		free := cap(slots) - len(slots)
-		full := false
-		if free > 0 {
+		if free := cap(slots) - len(slots); free > 0 && (want || more) {
+			want = false
 			ds, err := w.st.LeaseDeliveries(ctx, w.cfg.Owner, w.cfg.Now(), w.cfg.Lease, free)
 			if err != nil && ctx.Err() == nil {
 				w.log.Error("lease deliveries", "err", err)
@@ -124,32 +138,59 @@ func (w *Worker) Run(ctx context.Context) {
 				slots <- struct{}{}
 				wg.Add(1)
 				go func(d store.Delivery) {
-					defer func() {
+					defer wg.Done()
+					held := true
+					// sent trades the sending slot for a recording slot.
+					sent := func() {
+						if !held {
+							return
+						}
+						recording <- struct{}{}
 						<-slots
-						wg.Done()
+						held = false
 						select {
 						case freed <- struct{}{}:
 						default:
 						}
+					}
+					defer func() {
+						if held {
+							<-slots
+							select {
+							case freed <- struct{}{}:
+							default:
+							}
+						} else {
+							<-recording
+						}
 					}()
-					w.attempt(d)
+					w.attempt(d, sent)
 				}(d)
 			}
-			full = len(ds) == free && free > 0
+			more = err == nil && len(ds) == free
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		if full && cap(slots)-len(slots) > 0 {
+		if more && cap(slots)-len(slots) > 0 {
 			continue // more may be waiting
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.wake:
+			want = true
 		case <-freed:
-		case <-time.After(w.cfg.Poll):
+		case <-poll.C:
+			want = true
 		}
+		if !poll.Stop() {
+			select {
+			case <-poll.C:
+			default:
+			}
+		}
+		poll.Reset(w.cfg.Poll)
 	}
 }
 
@@ -167,7 +208,7 @@ func (w *Worker) Drain(ctx context.Context) error {
 		var wg sync.WaitGroup
 		for _, d := range ds {
 			wg.Add(1)
-			go func(d store.Delivery) { defer wg.Done(); w.attempt(d) }(d)
+			go func(d store.Delivery) { defer wg.Done(); w.attempt(d, func() {}) }(d)
 		}
 		wg.Wait()
 	}
@@ -192,14 +233,16 @@ func (w *Worker) observe(channel, outcome string, took time.Duration) {
 }
 
 // attempt makes one provider call for d (already counted by the lease)
-// and stores its outcome.
-func (w *Worker) attempt(d store.Delivery) {
+// and stores its outcome, calling sent once the provider has answered (or
+// no call is to be made) and before the outcome is recorded.
+func (w *Worker) attempt(d store.Delivery, sent func()) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.AttemptTimeout)
 	defer cancel()
 	lg := w.log.With("delivery", d.ID, "channel", d.Channel, "purpose", d.Purpose, "attempt", d.Attempts, "incident", d.IncidentID)
 
 	c, err := w.st.GetContact(ctx, d.UserID, d.ContactID)
 	if errors.Is(err, store.ErrNotFound) {
+		sent()
 		d.State, d.LastError = store.DeliveryFailed, "the contact was deleted"
 		w.complete(ctx, lg, &d, OutcomeFailed, 0)
 		return
@@ -223,6 +266,7 @@ func (w *Worker) attempt(d store.Delivery) {
 		err, retry = fmt.Errorf("channel %s is not configured: %w", d.Channel, notify.ErrNotConfigured), false
 	}
 	took := time.Since(start)
+	sent()
 
 	if err == nil {
 		d.State, d.ProviderID, d.LastError = store.DeliverySent, res.ProviderID, ""

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/empowerher/empowerher/internal/detect"
 	"github.com/empowerher/empowerher/internal/incident"
@@ -130,6 +131,19 @@ func (h *liveHub) remove(userID int64, sl *liveSlot) {
 	}
 }
 
+// liveMetrics registers the live-listening metrics on first use (the
+// registry belongs to metrics.go; registering twice is harmless).
+func (s *Server) liveMetrics() {
+	s.web.metricsOnce.Do(func() {
+		s.web.detections = prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "empowerher_live_detections_total", Help: "Distress detections on live listening streams."})
+		_ = s.metrics.Registry.Register(s.web.detections)
+		_ = s.metrics.Registry.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "empowerher_live_streams", Help: "Live listening streams open now."},
+			func() float64 { return float64(s.LiveStreams()) }))
+	})
+}
+
 // LiveStreams returns the number of live streams open now.
 func (s *Server) LiveStreams() int {
 	s.web.live.mu.Lock()
@@ -200,6 +214,7 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, newError(http.StatusServiceUnavailable, CodeUnavailable, "live listening needs a detector; this server has none"))
 		return
 	}
+	s.liveMetrics()
 	u := userFrom(r)
 	o := s.liveOptions()
 	lg := s.logger(r).With("user", u.ID)
@@ -385,6 +400,7 @@ func (ls *liveSession) onUpdate(up detect.Update) {
 func (ls *liveSession) detection(a detect.Alarm) {
 	s := ls.s
 	ev := liveDetection{Type: "detection", Alarm: a}
+	s.web.detections.Inc()
 	// The alert must be committed even if the phone hangs up right now.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ls.ctx), 10*time.Second)
 	defer cancel()

@@ -162,6 +162,9 @@ func TestLiveStreamBounds(t *testing.T) {
 	if n := e.srv.LiveStreams(); n != 2 {
 		t.Fatalf("%d streams open, want 2", n)
 	}
+	if _, m := e.do("GET", "/metrics", "", nil); !strings.Contains(string(m), "empowerher_live_streams 2") {
+		t.Fatalf("metrics lack the open streams gauge")
+	}
 	_ = c
 }
 

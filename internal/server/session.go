@@ -58,7 +58,7 @@ func checkPassword(stored []byte, pw string) bool {
 	p, err3 := strconv.ParseUint(parts[3], 10, 8)
 	salt, err4 := base64.RawStdEncoding.DecodeString(parts[4])
 	want, err5 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err := errors.Join(err1, err2, err3, err4, err5); err != nil || t == 0 || t > 10 || m > 256*1024 || p == 0 || len(want) != argonKeyLen {
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil || t == 0 || t > 10 || m > 64*1024 || p == 0 || len(want) != argonKeyLen {
 		return false
 	}
 	got := argon2.IDKey([]byte(pw), salt, uint32(t), uint32(m), uint8(p), argonKeyLen)

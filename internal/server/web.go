@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/empowerher/empowerher/internal/detect"
 	"github.com/empowerher/empowerher/internal/model"
 	"github.com/empowerher/empowerher/web"
@@ -42,6 +44,9 @@ type webState struct {
 	modelOnce sync.Once
 	modelFile *staticFile
 	live      liveHub
+
+	metricsOnce sync.Once
+	detections  prometheus.Counter
 }
 
 // staticFile is one served file, with its gzip form for compressible ones.

@@ -46,7 +46,10 @@ async function route() {
   document.title = `EmpowerHer — ${v[0].toUpperCase() + v.slice(1)}`;
   if (v === "contacts") loadContacts();
   if (v === "history") loadHistory();
-  if (v === "home") incident.resume();
+  if (v === "home") {
+    incident.resume();
+    incident.watchLocation(); // a fix is ready before SOS is pressed
+  }
 }
 window.addEventListener("hashchange", () => { route(); $("main").focus(); });
 

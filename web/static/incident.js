@@ -40,6 +40,9 @@ export function currentIncident() { return current; }
 
 export async function sos() {
   watchLocation();
+  // Without a fix yet, wait at most 1 s for one: an alert with a place is
+  // worth that; without one it goes anyway and the location follows.
+  if (!lastFix) await new Promise((res) => { fixListeners.push(res); setTimeout(res, 1000); });
   const body = { trigger: "manual" };
   if (lastFix) body.location = lastFix;
   status("Sending the alert…");
@@ -56,6 +59,10 @@ export async function sos() {
 // on-device detector after POST /alert trigger=voice).
 export function detected(inc, cancelInS) {
   if (!inc) return;
+  if (!inc.location && lastFix) {
+    api("POST", `/incidents/${inc.id}/location`, lastFix).catch(() => {});
+    lastSent = performance.now();
+  }
   if (inc.state === "pending") {
     startCountdown(inc, cancelInS);
   }

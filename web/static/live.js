@@ -19,6 +19,11 @@ export class Live {
     this.backlog = [];
     this.retries = 0;
     incident.setListening(() => this.on);
+    // Every new position fix goes to the server's stream, so a detection's
+    // incident starts with the latest location.
+    incident.onLocation((fix) => {
+      if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "location", ...fix }));
+    });
   }
 
   async start(mode) {
@@ -53,7 +58,7 @@ export class Live {
     this.on = false;
     if (this.cap) this.cap.stop();
     this.cap = null;
-    if (this.ws) { this.ws.onclose = null; this.ws.close(1000); }
+    if (this.ws) { this.ws.onclose = null; this.ws.onmessage = null; this.ws.close(1000); }
     this.ws = null;
     if (this.lock) this.lock.release().catch(() => {});
     this.lock = null;
@@ -167,6 +172,7 @@ export class Live {
   frame(x) {
     if (this.mode === "device") {
       device.write(x).then((ups) => {
+        if (!this.on) return;
         for (const u of ups) {
           this.meters(u.level, u.score);
           if (u.alarm) this.onDeviceAlarm(u.alarm);

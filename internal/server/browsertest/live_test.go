@@ -168,8 +168,8 @@ func TestBrowserCalmRecordingNoCountdown(t *testing.T) {
 	shot(t, ctx, "mic-stopped")
 }
 
-// Sign-up, contacts (add, test, delivery state) and "Check my voice".
-func TestBrowserContactsAndCheckMyVoice(t *testing.T) {
+// Sign-up, contacts (add, test, delivery state), "Check my voice" and SOS.
+func TestBrowserContactsCheckMyVoiceAndSOS(t *testing.T) {
 	needChromium(t)
 	root := needCorpus(t)
 	det := testDetector(t, root)
@@ -213,4 +213,16 @@ func TestBrowserContactsAndCheckMyVoice(t *testing.T) {
 		t.Errorf("screams judged %q", verdict)
 	}
 	shot(t, ctx, "check-my-voice")
+
+	// SOS alerts at once: no countdown, the location goes with it.
+	run(t, ctx, 10*time.Second, chromedp.Click(chromedp.ID("sos")))
+	alert := e.hook.wait(t, "alert", 10*time.Second)
+	if !strings.Contains(alert.Body, "51.50735") {
+		t.Errorf("SOS alert without the location: %q", alert.Body)
+	}
+	if !eval[bool](t, ctx, `document.getElementById("countdown").hidden`) {
+		t.Error("SOS showed a countdown")
+	}
+	waitJS(t, ctx, `document.querySelector("#inc-recipients .badge.sent, #inc-recipients .badge.delivered")`, 10*time.Second)
+	shot(t, ctx, "sos-sent")
 }

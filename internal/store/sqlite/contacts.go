@@ -37,7 +37,7 @@ func channelsJSON(ch []string) string {
 func (s *Store) CreateContact(ctx context.Context, c *store.Contact) error {
 	c.CreatedAt = now()
 	c.UpdatedAt = c.CreatedAt
-	return s.write(ctx, "create contact", func(tx *sql.Tx) error {
+	return s.write(ctx, "create contact", func(tx wconn) error {
 		return tx.QueryRowContext(ctx,
 			`INSERT INTO contacts (user_id, name, phone, email, webhook_url, channels, tier, created_at, updated_at)
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -49,7 +49,7 @@ func (s *Store) CreateContact(ctx context.Context, c *store.Contact) error {
 // ListContacts returns userID's contacts in escalation order (tier, then
 // creation).
 func (s *Store) ListContacts(ctx context.Context, userID int64) ([]store.Contact, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+contactCols+" FROM contacts WHERE user_id = ? ORDER BY tier, id", userID)
+	rows, err := s.query(ctx, "SELECT "+contactCols+" FROM contacts WHERE user_id = ? ORDER BY tier, id", userID)
 	if err != nil {
 		return nil, wrap("list contacts", err)
 	}
@@ -70,7 +70,7 @@ func (s *Store) ListContacts(ctx context.Context, userID int64) ([]store.Contact
 
 // GetContact returns userID's contact id.
 func (s *Store) GetContact(ctx context.Context, userID, id int64) (*store.Contact, error) {
-	c, err := scanContact(s.r.QueryRowContext(ctx, "SELECT "+contactCols+" FROM contacts WHERE id = ? AND user_id = ?", id, userID))
+	c, err := scanContact(s.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE id = ? AND user_id = ?", id, userID))
 	if err != nil {
 		return nil, wrap("get contact", err)
 	}
@@ -80,7 +80,7 @@ func (s *Store) GetContact(ctx context.Context, userID, id int64) (*store.Contac
 // UpdateContact stores c if it belongs to c.UserID and sets UpdatedAt.
 func (s *Store) UpdateContact(ctx context.Context, c *store.Contact) error {
 	updated := now()
-	err := s.write(ctx, "update contact", func(tx *sql.Tx) error {
+	err := s.write(ctx, "update contact", func(tx wconn) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE contacts SET name = ?, phone = ?, email = ?, webhook_url = ?, channels = ?, tier = ?, updated_at = ?
 			 WHERE id = ? AND user_id = ?`,
@@ -96,7 +96,7 @@ func (s *Store) UpdateContact(ctx context.Context, c *store.Contact) error {
 // DeleteContact removes userID's contact id. Past recipients and
 // deliveries keep their record of it.
 func (s *Store) DeleteContact(ctx context.Context, userID, id int64) error {
-	return s.write(ctx, "delete contact", func(tx *sql.Tx) error {
+	return s.write(ctx, "delete contact", func(tx wconn) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM contacts WHERE id = ? AND user_id = ?", id, userID)
 		return affected(res, err)
 	})

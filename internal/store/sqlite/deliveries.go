@@ -49,20 +49,42 @@ func nullString(s string) any {
 	return s
 }
 
+// maxBatchRows bounds the rows of one multi-row INSERT: an incident's
+// recipients and deliveries go in one statement each (one compiled
+// statement per row count, cached), bigger batches in chunks.
+const maxBatchRows = 32
+
+// rowsSQL is "(row), (row), …" with n rows.
+func rowsSQL(row string, n int) string {
+	b := make([]byte, 0, n*(len(row)+2))
+	for i := range n {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, row...)
+	}
+	return string(b)
+}
+
+// batchSQL returns prefix + n rows + suffix for n in 1..maxBatchRows, the
+// texts built once.
+func batchSQL(prefix, row, suffix string) func(n int) string {
+	var texts [maxBatchRows + 1]string
+	for n := 1; n <= maxBatchRows; n++ {
+		texts[n] = prefix + rowsSQL(row, n) + suffix
+	}
+	return func(n int) string { return texts[n] }
+}
+
+var insertDeliveriesSQL = batchSQL(`INSERT INTO deliveries (user_id, incident_id, contact_id, channel, purpose, subject, body, url,
+	idempotency_key, state, attempts, next_attempt_at, lease_owner, lease_until, provider_id, last_error, created_at, updated_at) VALUES `,
+	"(?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, '', NULL, '', '', ?, ?)",
+	" RETURNING id, idempotency_key")
+
 // insertDeliveries enqueues ds: state queued, NextAttemptAt now unless
 // set, a fresh idempotency key unless set. It fills in ids and times
 // (t, the transaction's clock).
-func insertDeliveries(ctx context.Context, tx *sql.Tx, ds []store.Delivery, t time.Time) error {
-	if len(ds) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (user_id, incident_id, contact_id, channel, purpose, subject, body, url,
-		idempotency_key, state, attempts, next_attempt_at, lease_owner, lease_until, provider_id, last_error, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, '', NULL, '', '', ?, ?) RETURNING id`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
+func insertDeliveries(ctx context.Context, tx wconn, ds []store.Delivery, t time.Time) error {
 	for i := range ds {
 		d := &ds[i]
 		if d.IdempotencyKey == "" {
@@ -75,10 +97,52 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, ds []store.Delivery, t ti
 			d.NextAttemptAt = t
 		}
 		d.NextAttemptAt = norm(d.NextAttemptAt)
-		if err := stmt.QueryRowContext(ctx, d.UserID, nullString(d.IncidentID), d.ContactID, d.Channel, d.Purpose,
-			d.Subject, d.Body, d.URL, d.IdempotencyKey, d.Attempts, ts(d.NextAttemptAt), ts(d.CreatedAt), ts(d.UpdatedAt)).Scan(&d.ID); err != nil {
+	}
+	for len(ds) > 0 {
+		chunk := ds[:min(len(ds), maxBatchRows)]
+		ds = ds[len(chunk):]
+		args := make([]any, 0, 13*len(chunk))
+		for i := range chunk {
+			d := &chunk[i]
+			args = append(args, d.UserID, nullString(d.IncidentID), d.ContactID, d.Channel, d.Purpose,
+				d.Subject, d.Body, d.URL, d.IdempotencyKey, d.Attempts, ts(d.NextAttemptAt), ts(d.CreatedAt), ts(d.UpdatedAt))
+		}
+		rows, err := tx.QueryContext(ctx, insertDeliveriesSQL(len(chunk)), args...)
+		if err != nil {
 			return err
 		}
+		if err := assignIDs(rows, chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// assignIDs gives each delivery the id RETURNING reported for its
+// idempotency key (unique in the table): RETURNING's row order is not
+// specified, so rows are matched by key, not by position.
+func assignIDs(rows *sql.Rows, ds []store.Delivery) error {
+	defer rows.Close()
+	got := 0
+	for rows.Next() {
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			return err
+		}
+		for i := range ds {
+			if ds[i].IdempotencyKey == key {
+				ds[i].ID = id
+				got++
+				break
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if got != len(ds) {
+		return fmt.Errorf("insert deliveries: %d ids returned for %d rows", got, len(ds))
 	}
 	return nil
 }
@@ -86,7 +150,7 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, ds []store.Delivery, t ti
 // EnqueueDeliveries adds deliveries to the queue in one transaction.
 func (s *Store) EnqueueDeliveries(ctx context.Context, ds []store.Delivery) error {
 	cp := append([]store.Delivery(nil), ds...)
-	err := s.write(ctx, "enqueue deliveries", func(tx *sql.Tx) error { return insertDeliveries(ctx, tx, cp, now()) })
+	err := s.write(ctx, "enqueue deliveries", func(tx wconn) error { return insertDeliveries(ctx, tx, cp, now()) })
 	if err == nil {
 		copy(ds, cp)
 	}
@@ -103,7 +167,8 @@ func (s *Store) LeaseDeliveries(ctx context.Context, owner string, t time.Time, 
 	}
 	var out []store.Delivery
 	nowTS := t.UnixMicro()
-	err := s.write(ctx, "lease deliveries", func(tx *sql.Tx) error {
+	// One statement, so no transaction around it (see autocommit).
+	err := s.autocommit(ctx, "lease deliveries", func(tx wconn) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries
 			SET state = 'sending', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
 			WHERE id IN (
@@ -141,7 +206,9 @@ func (s *Store) CompleteDelivery(ctx context.Context, d *store.Delivery, owner s
 	if d.State == store.DeliveryQueued && next.IsZero() {
 		next = updated
 	}
-	err := s.write(ctx, "complete delivery", func(tx *sql.Tx) error {
+	// One UPDATE in autocommit; only when it matches nothing does a second
+	// look tell a lost lease from a missing row.
+	err := s.autocommit(ctx, "complete delivery", func(tx wconn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries
 			SET state = ?, channel = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), provider_id = ?, last_error = ?,
 			    lease_owner = '', lease_until = NULL, updated_at = ?
@@ -180,7 +247,7 @@ func (s *Store) UpdateDeliveryStatus(ctx context.Context, channel, providerID st
 	if providerID == "" {
 		return fmt.Errorf("sqlite: update delivery status: empty provider id: %w", store.ErrNotFound)
 	}
-	return s.write(ctx, "update delivery status", func(tx *sql.Tx) error {
+	return s.write(ctx, "update delivery status", func(tx wconn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries
 			SET state = ?, last_error = CASE WHEN ? <> '' THEN ? ELSE last_error END, updated_at = ?
 			WHERE channel = ? AND provider_id = ? AND NOT (state = 'delivered' AND ? = 'sent')`,
@@ -204,7 +271,7 @@ func (s *Store) UpdateDeliveryStatus(ctx context.Context, channel, providerID st
 // newest store.DefaultListLimit deliveries of any kind.
 func (s *Store) ListDeliveries(ctx context.Context, userID int64, incidentID string) ([]store.Delivery, error) {
 	if incidentID == "" {
-		rows, err := s.r.QueryContext(ctx, "SELECT "+deliveryCols+" FROM deliveries WHERE user_id = ? ORDER BY id DESC LIMIT ?", userID, store.DefaultListLimit)
+		rows, err := s.query(ctx, "SELECT "+deliveryCols+" FROM deliveries WHERE user_id = ? ORDER BY id DESC LIMIT ?", userID, store.DefaultListLimit)
 		if err != nil {
 			return nil, wrap("list deliveries", err)
 		}
@@ -212,11 +279,12 @@ func (s *Store) ListDeliveries(ctx context.Context, userID int64, incidentID str
 		return out, wrap("list deliveries", err)
 	}
 	// One read transaction, so the ownership check and the list agree.
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	rtx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, wrap("list deliveries", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // read-only
+	defer rtx.Rollback() //nolint:errcheck // read-only
+	tx := readTx{s, rtx}
 	ok, err := exists(ctx, tx, "SELECT 1 FROM incidents WHERE id = ? AND user_id = ?", incidentID, userID)
 	if err != nil {
 		return nil, wrap("list deliveries", err)
@@ -235,7 +303,7 @@ func (s *Store) ListDeliveries(ctx context.Context, userID int64, incidentID str
 // QueueDepth counts deliveries not yet finished (queued or sending).
 func (s *Store) QueueDepth(ctx context.Context) (int, error) {
 	var n int
-	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM deliveries WHERE state IN ('queued', 'sending')").Scan(&n); err != nil {
+	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM deliveries WHERE state IN ('queued', 'sending')").Scan(&n); err != nil {
 		return 0, wrap("queue depth", err)
 	}
 	return n, nil

@@ -82,7 +82,7 @@ func (s *Store) CreateIncident(ctx context.Context, inc *store.Incident, recipie
 			ds[i].UserID = in.UserID
 		}
 	}
-	err := s.write(ctx, "create incident", func(tx *sql.Tx) error {
+	err := s.write(ctx, "create incident", func(tx wconn) error {
 		args := []any{in.ID, in.UserID, string(in.State), in.Trigger, in.Message, in.Score}
 		args = append(args, locArgs(in.Location)...)
 		args = append(args, ts(in.ActivateAt), in.EscalationLevel, ts(in.NextEscalationAt), ts(in.LastHeartbeatAt),
@@ -110,7 +110,7 @@ func (s *Store) CreateIncident(ctx context.Context, inc *store.Incident, recipie
 
 // GetIncident returns userID's incident id.
 func (s *Store) GetIncident(ctx context.Context, userID int64, id string) (*store.Incident, error) {
-	inc, err := scanIncident(s.r.QueryRowContext(ctx, "SELECT "+incidentCols+" FROM incidents WHERE id = ? AND user_id = ?", id, userID))
+	inc, err := scanIncident(s.queryRow(ctx, "SELECT "+incidentCols+" FROM incidents WHERE id = ? AND user_id = ?", id, userID))
 	if err != nil {
 		return nil, wrap("get incident", err)
 	}
@@ -129,7 +129,7 @@ func (s *Store) ListIncidents(ctx context.Context, userID int64, limit int) ([]s
 
 // OpenIncident returns userID's newest open incident, ErrNotFound if none.
 func (s *Store) OpenIncident(ctx context.Context, userID int64) (*store.Incident, error) {
-	inc, err := scanIncident(s.r.QueryRowContext(ctx,
+	inc, err := scanIncident(s.queryRow(ctx,
 		"SELECT "+incidentCols+" FROM incidents WHERE user_id = ? AND state IN "+openStates+" ORDER BY created_at DESC, id DESC LIMIT 1", userID))
 	if err != nil {
 		return nil, wrap("open incident", err)
@@ -138,7 +138,7 @@ func (s *Store) OpenIncident(ctx context.Context, userID int64) (*store.Incident
 }
 
 func (s *Store) incidents(ctx context.Context, op, query string, args ...any) ([]store.Incident, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -177,7 +177,7 @@ func (s *Store) UpdateIncident(ctx context.Context, inc *store.Incident, from st
 			ds[i].UserID = in.UserID
 		}
 	}
-	err := s.write(ctx, "update incident", func(tx *sql.Tx) error {
+	err := s.write(ctx, "update incident", func(tx wconn) error {
 		args := []any{string(in.State), in.Message, in.Score}
 		args = append(args, locArgs(in.Location)...)
 		args = append(args, ts(in.ActivateAt), in.EscalationLevel, ts(in.NextEscalationAt), ts(in.LastHeartbeatAt),
@@ -219,7 +219,7 @@ func (s *Store) UpdateIncident(ctx context.Context, inc *store.Incident, from st
 
 // SetFeedback stores the user's "false_alarm" / "real" mark.
 func (s *Store) SetFeedback(ctx context.Context, userID int64, id, feedback string) error {
-	return s.write(ctx, "set feedback", func(tx *sql.Tx) error {
+	return s.write(ctx, "set feedback", func(tx wconn) error {
 		res, err := tx.ExecContext(ctx, "UPDATE incidents SET feedback = ?, updated_at = ? WHERE id = ? AND user_id = ?",
 			feedback, ts(now()), id, userID)
 		return affected(res, err)
@@ -230,14 +230,14 @@ func (s *Store) SetFeedback(ctx context.Context, userID int64, id, feedback stri
 // incident does not exist).
 func (s *Store) AddEvent(ctx context.Context, ev *store.Event) error {
 	e := *ev
-	err := s.write(ctx, "add event", func(tx *sql.Tx) error { return insertEvent(ctx, tx, &e) })
+	err := s.write(ctx, "add event", func(tx wconn) error { return insertEvent(ctx, tx, &e) })
 	if err == nil {
 		*ev = e
 	}
 	return err
 }
 
-func insertEvent(ctx context.Context, tx *sql.Tx, ev *store.Event) error {
+func insertEvent(ctx context.Context, tx wconn, ev *store.Event) error {
 	if ev.At.IsZero() {
 		ev.At = now()
 	}
@@ -249,7 +249,7 @@ func insertEvent(ctx context.Context, tx *sql.Tx, ev *store.Event) error {
 // Events returns an incident's timeline, oldest first. The caller has
 // already checked that the incident is the user's.
 func (s *Store) Events(ctx context.Context, incidentID string) ([]store.Event, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT id, incident_id, kind, detail, at FROM incident_events WHERE incident_id = ? ORDER BY id", incidentID)
+	rows, err := s.query(ctx, "SELECT id, incident_id, kind, detail, at FROM incident_events WHERE incident_id = ? ORDER BY id", incidentID)
 	if err != nil {
 		return nil, wrap("events", err)
 	}
@@ -286,7 +286,7 @@ func scanRecipient(row interface{ Scan(...any) error }, extra ...any) (*store.Re
 // Recipients returns the contacts alerted for an incident in the order
 // they were added.
 func (s *Store) Recipients(ctx context.Context, incidentID string) ([]store.Recipient, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+recipientCols+" FROM recipients WHERE incident_id = ? ORDER BY created_at, contact_id", incidentID)
+	rows, err := s.query(ctx, "SELECT "+recipientCols+" FROM recipients WHERE incident_id = ? ORDER BY created_at, contact_id", incidentID)
 	if err != nil {
 		return nil, wrap("recipients", err)
 	}
@@ -309,22 +309,16 @@ func (s *Store) Recipients(ctx context.Context, incidentID string) ([]store.Reci
 // transaction; a contact already alerted for the incident is ErrConflict.
 func (s *Store) AddRecipients(ctx context.Context, recipients []store.Recipient) error {
 	rs := append([]store.Recipient(nil), recipients...)
-	err := s.write(ctx, "add recipients", func(tx *sql.Tx) error { return insertRecipients(ctx, tx, rs) })
+	err := s.write(ctx, "add recipients", func(tx wconn) error { return insertRecipients(ctx, tx, rs) })
 	if err == nil {
 		copy(recipients, rs)
 	}
 	return err
 }
 
-func insertRecipients(ctx context.Context, tx *sql.Tx, rs []store.Recipient) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, "INSERT INTO recipients ("+recipientCols+") VALUES (?, ?, ?, ?, ?, ?)")
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
+var insertRecipientsSQL = batchSQL("INSERT INTO recipients ("+recipientCols+") VALUES ", "(?, ?, ?, ?, ?, ?)", "")
+
+func insertRecipients(ctx context.Context, tx wconn, rs []store.Recipient) error {
 	t := now()
 	for i := range rs {
 		r := &rs[i]
@@ -335,7 +329,15 @@ func insertRecipients(ctx context.Context, tx *sql.Tx, rs []store.Recipient) err
 		if len(r.TokenHash) == 0 {
 			return fmt.Errorf("recipient for contact %d has no token hash", r.ContactID)
 		}
-		if _, err := stmt.ExecContext(ctx, r.IncidentID, r.ContactID, r.ContactName, r.TokenHash, ts(r.AcknowledgedAt), ts(r.CreatedAt)); err != nil {
+	}
+	for len(rs) > 0 {
+		chunk := rs[:min(len(rs), maxBatchRows)]
+		rs = rs[len(chunk):]
+		args := make([]any, 0, 6*len(chunk))
+		for _, r := range chunk {
+			args = append(args, r.IncidentID, r.ContactID, r.ContactName, r.TokenHash, ts(r.AcknowledgedAt), ts(r.CreatedAt))
+		}
+		if _, err := tx.ExecContext(ctx, insertRecipientsSQL(len(chunk)), args...); err != nil {
 			return err
 		}
 	}
@@ -345,7 +347,7 @@ func insertRecipients(ctx context.Context, tx *sql.Tx, rs []store.Recipient) err
 // RecipientByToken finds the recipient whose link token hashes to
 // tokenHash, with their incident.
 func (s *Store) RecipientByToken(ctx context.Context, tokenHash []byte) (*store.Recipient, *store.Incident, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT r.incident_id, r.contact_id, r.contact_name, r.token_hash, r.acknowledged_at, r.created_at,
+	row := s.queryRow(ctx, `SELECT r.incident_id, r.contact_id, r.contact_name, r.token_hash, r.acknowledged_at, r.created_at,
 		i.id, i.user_id, i.state, i.trigger_kind, i.message, i.score, i.loc_lat, i.loc_lon, i.loc_accuracy, i.loc_at,
 		i.activate_at, i.escalation_level, i.next_escalation_at, i.last_heartbeat_at, i.feedback, i.created_at, i.updated_at, i.closed_at
 		FROM recipients r JOIN incidents i ON i.id = r.incident_id WHERE r.token_hash = ?`, tokenHash)
@@ -371,7 +373,7 @@ func (p prefixScanner) Scan(dst ...any) error { return p.row.Scan(append(p.pre, 
 // AcknowledgeRecipient records that a contact is responding. The first
 // acknowledgement's time is kept when a contact presses the button twice.
 func (s *Store) AcknowledgeRecipient(ctx context.Context, incidentID string, contactID int64, at time.Time) error {
-	return s.write(ctx, "acknowledge recipient", func(tx *sql.Tx) error {
+	return s.write(ctx, "acknowledge recipient", func(tx wconn) error {
 		res, err := tx.ExecContext(ctx,
 			"UPDATE recipients SET acknowledged_at = COALESCE(acknowledged_at, ?) WHERE incident_id = ? AND contact_id = ?",
 			ts(norm(at)), incidentID, contactID)

@@ -28,7 +28,7 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User, passwordHash []by
 		u.CreatedAt = now()
 	}
 	u.CreatedAt = norm(u.CreatedAt)
-	return s.write(ctx, "create user", func(tx *sql.Tx) error {
+	return s.write(ctx, "create user", func(tx wconn) error {
 		return tx.QueryRowContext(ctx,
 			`INSERT INTO users (name, display_name, password_hash, evidence_consent, created_at)
 			 VALUES (?, ?, ?, ?, ?) RETURNING id`,
@@ -38,7 +38,7 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User, passwordHash []by
 
 // UserByID returns the user with id.
 func (s *Store) UserByID(ctx context.Context, id int64) (*store.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE id = ?", id))
+	u, err := scanUser(s.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE id = ?", id))
 	if err != nil {
 		return nil, wrap("user by id", err)
 	}
@@ -49,7 +49,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*store.User, error) {
 // when the account has none).
 func (s *Store) UserByName(ctx context.Context, name string) (*store.User, []byte, error) {
 	var hash []byte
-	u, err := scanUser(s.r.QueryRowContext(ctx, "SELECT "+userCols+", password_hash FROM users WHERE name = ?", name), &hash)
+	u, err := scanUser(s.queryRow(ctx, "SELECT "+userCols+", password_hash FROM users WHERE name = ?", name), &hash)
 	if err != nil {
 		return nil, nil, wrap("user by name", err)
 	}
@@ -58,7 +58,7 @@ func (s *Store) UserByName(ctx context.Context, name string) (*store.User, []byt
 
 // UpdateUser stores u's name, display name and consent.
 func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
-	return s.write(ctx, "update user", func(tx *sql.Tx) error {
+	return s.write(ctx, "update user", func(tx wconn) error {
 		res, err := tx.ExecContext(ctx,
 			"UPDATE users SET name = ?, display_name = ?, evidence_consent = ? WHERE id = ?",
 			u.Name, u.DisplayName, u.EvidenceConsent, u.ID)
@@ -68,7 +68,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
 
 // AddToken stores the hash of a new API token for userID.
 func (s *Store) AddToken(ctx context.Context, userID int64, tokenHash []byte, label string) error {
-	return s.write(ctx, "add token", func(tx *sql.Tx) error {
+	return s.write(ctx, "add token", func(tx wconn) error {
 		_, err := tx.ExecContext(ctx,
 			"INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES (?, ?, ?, ?)",
 			tokenHash, userID, label, ts(now()))
@@ -78,7 +78,7 @@ func (s *Store) AddToken(ctx context.Context, userID int64, tokenHash []byte, la
 
 // UserByToken returns the owner of the API token whose hash is tokenHash.
 func (s *Store) UserByToken(ctx context.Context, tokenHash []byte) (*store.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx,
+	u, err := scanUser(s.queryRow(ctx,
 		"SELECT u.id, u.name, u.display_name, u.evidence_consent, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
 		tokenHash))
 	if err != nil {
@@ -90,7 +90,7 @@ func (s *Store) UserByToken(ctx context.Context, tokenHash []byte) (*store.User,
 // CreateSession stores a web session.
 func (s *Store) CreateSession(ctx context.Context, ss *store.Session) error {
 	ss.ExpiresAt = norm(ss.ExpiresAt)
-	return s.write(ctx, "create session", func(tx *sql.Tx) error {
+	return s.write(ctx, "create session", func(tx wconn) error {
 		_, err := tx.ExecContext(ctx,
 			"INSERT INTO sessions (token_hash, user_id, csrf, expires_at) VALUES (?, ?, ?, ?)",
 			ss.TokenHash, ss.UserID, ss.CSRF, ss.ExpiresAt.UnixMicro())
@@ -104,7 +104,7 @@ func (s *Store) CreateSession(ctx context.Context, ss *store.Session) error {
 func (s *Store) SessionByToken(ctx context.Context, tokenHash []byte) (*store.Session, error) {
 	var ss store.Session
 	var exp sql.NullInt64
-	err := s.r.QueryRowContext(ctx,
+	err := s.queryRow(ctx,
 		"SELECT token_hash, user_id, csrf, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?",
 		tokenHash, time.Now().UnixMicro()).Scan(&ss.TokenHash, &ss.UserID, &ss.CSRF, &exp)
 	if err != nil {
@@ -117,7 +117,7 @@ func (s *Store) SessionByToken(ctx context.Context, tokenHash []byte) (*store.Se
 // DeleteSession removes a session (sign-out). Deleting one that does not
 // exist is not an error: the outcome the caller wants already holds.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
-	return s.write(ctx, "delete session", func(tx *sql.Tx) error {
+	return s.write(ctx, "delete session", func(tx wconn) error {
 		_, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", tokenHash)
 		return err
 	})
