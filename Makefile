@@ -5,13 +5,15 @@ DATA ?= ../shared/datasets
 
 .PHONY: run test build model eval bench fuzz wasm
 
-run:
+# Builds the on-device (WebAssembly) detector first, so the embedded web
+# app offers private mode, then serves with the embedded defaults.
+run: wasm
 	$(GO) run ./cmd/empowerher serve
 
 test:
 	$(GO) test -timeout 60m ./...
 
-build:
+build: wasm
 	$(GO) build -trimpath -o empowerher ./cmd/empowerher
 
 # Retrain the embedded model exactly as shipped (deterministic, seed 1).

@@ -33,6 +33,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	compare := fs.Bool("compare", true, "also evaluate alternative classifiers for the model card")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	seed := fs.Uint64("seed", 1, "random seed")
+	fromReport := fs.String("report", "", "write the card from a report saved by `eval --json` (`FILE`) instead of evaluating again")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: empowerher eval --data DIR [--json] [--card FILE]\n\nRAVDESS 6-fold actor-independent cross-validation of the training recipe, with scream/cry recall, false positives and live-stream alarms on held-out data, and the prototype's recipe on the same folds.")
 		fs.PrintDefaults()
@@ -43,6 +44,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *data == "" {
 		fs.Usage()
 		return exitError{2}
+	}
+	if *fromReport != "" {
+		return writeCardFromReport(*fromReport, *card, *data, stdout)
 	}
 	root, err := evidence.OpenDataset(ctx, *data)
 	if err != nil {
@@ -69,17 +73,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if *card != "" && len(rep.Folds) == 6 {
-		shipped := "none"
-		if m, err := model.Embedded(); err == nil {
-			shipped = m.Version
-		}
-		var buf bytes.Buffer
-		info := eval.CardInfo{ShippedVersion: shipped, Command: "empowerher eval --data " + *data, GoVersion: runtime.Version(), Date: time.Now()}
-		if err := eval.WriteCard(&buf, rep, info); err != nil {
+		if err := writeCard(rep, *card, *data); err != nil {
 			return err
-		}
-		if err := os.WriteFile(*card, buf.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("write model card: %w", err)
 		}
 	}
 	if *asJSON {
@@ -97,5 +92,43 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "  %-60s alert %.3f proto %.3f emotion %.3f\n", a.Name, a.AlertUAR, a.PrototypeUAR, a.EmotionUAR)
 	}
 	fmt.Fprintf(stdout, "took %.0fs\n", rep.Seconds)
+	return nil
+}
+
+// writeCard writes the model card for rep, naming the embedded model.
+func writeCard(rep *eval.Report, path, data string) error {
+	shipped := "none"
+	if m, err := model.Embedded(); err == nil {
+		shipped = m.Version
+	}
+	var buf bytes.Buffer
+	info := eval.CardInfo{ShippedVersion: shipped, Command: "empowerher eval --data " + data, GoVersion: runtime.Version(), Date: time.Now()}
+	if err := eval.WriteCard(&buf, rep, info); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write model card: %w", err)
+	}
+	return nil
+}
+
+// writeCardFromReport regenerates the card from a saved `eval --json`
+// report, e.g. after the embedded model was retrained in parallel.
+func writeCardFromReport(report, path, data string, stdout io.Writer) error {
+	b, err := os.ReadFile(report)
+	if err != nil {
+		return err
+	}
+	var rep eval.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return fmt.Errorf("%s: %w", report, err)
+	}
+	if len(rep.Folds) != 6 {
+		return fmt.Errorf("%s has %d folds; the card needs all six", report, len(rep.Folds))
+	}
+	if err := writeCard(&rep, path, data); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s from %s\n", path, report)
 	return nil
 }

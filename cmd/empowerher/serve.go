@@ -19,7 +19,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/empowerher/empowerher/internal/evidence"
 	"github.com/empowerher/empowerher/internal/incident"
+	lambdaapp "github.com/empowerher/empowerher/internal/lambda"
 	"github.com/empowerher/empowerher/internal/notify"
 	"github.com/empowerher/empowerher/internal/server"
 	"github.com/empowerher/empowerher/internal/store"
@@ -65,6 +67,8 @@ type serveConfig struct {
 	TwilioAuthTokenFile                       string
 	SMTP                                      notify.SMTPConfig
 	SMTPPasswordFile                          string
+	// Evidence (issue 5): the same flags as `export` (addEvidenceFlags).
+	Evidence evidence.Config
 }
 
 func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig) {
@@ -138,6 +142,7 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveConfig) {
 	fs.StringVar(&c.SMTP.From, "smtp-from", "", "sender address of alert e-mails")
 	fs.StringVar(&c.SMTP.TLS, "smtp-tls", "", "opportunistic (default), mandatory or none")
 	fs.BoolVar(&c.SMTP.ImplicitTLS, "smtp-implicit-tls", false, "TLS from the first byte (port 465)")
+	addEvidenceFlags(fs, &c.Evidence)
 	fs.Usage = flagUsage(fs, "usage: empowerher serve [flags]\n\nEvery flag can also be set by its environment variable or in --config FILE\n(precedence: flag, environment, config file, default).\n\nflags:")
 	return fs, c
 }
@@ -309,46 +314,66 @@ func (c *serveConfig) notifyConfig() (notify.Config, error) {
 	return nc, nil
 }
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := serveFlags(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitError{2}
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q (serve takes only flags; see --help)", fs.Args())
-	}
-	if err := applySettings(fs, "config"); err != nil {
-		return err
-	}
-	if err := c.validate(); err != nil {
-		return fmt.Errorf("invalid settings:\n%w", err)
-	}
-	lg := newLogger(stderr, c.LogLevel, c.LogFormat)
-	slog.SetDefault(lg)
+// evidenceConfigured reports whether serve should keep evidence: a key
+// (environment or file) or a bucket was configured. A bucket without a
+// key is an error at start, not evidence silently off.
+func (c *serveConfig) evidenceConfigured() bool {
+	return os.Getenv(evidence.KeyEnv) != "" || c.Evidence.KeyFile != "" || c.Evidence.S3.Bucket != ""
+}
 
+// app is everything serve builds around one store: the same on a server
+// and on AWS Lambda, so both run the handler the tests exercise.
+type app struct {
+	st     store.Store
+	reg    *notify.Registry
+	svc    *incident.Service
+	worker *incident.Worker // nil with --worker=false
+	api    *server.Server
+	ev     evidence.Store // nil: evidence off
+	lg     *slog.Logger
+}
+
+func (a *app) Close() { a.st.Close() }
+
+// buildApp opens the store and evidence and wires the service, the
+// worker and the HTTP API. base is the public URL contacts' links use.
+func buildApp(ctx context.Context, c *serveConfig, lg *slog.Logger, base string) (*app, error) {
 	nc, err := c.notifyConfig()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	reg, err := notify.NewRegistry(nc, lg)
 	if err != nil {
-		return fmt.Errorf("channels:\n%w", err)
+		return nil, fmt.Errorf("channels:\n%w", err)
 	}
 	secret, fromData, err := linkSecret(c)
 	if err != nil {
-		return fmt.Errorf("link secret: %w", err)
+		return nil, fmt.Errorf("link secret: %w", err)
 	}
 	if fromData && c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") {
 		lg.Warn("link secret comes from the data directory; with several instances on one PostgreSQL set EMPOWERHER_LINK_SECRET identically on all of them, or links sent by one will not open on another")
 	}
+	var ev evidence.Store
+	if c.evidenceConfigured() {
+		ecfg := c.Evidence
+		if ecfg.Dir == "" {
+			ecfg.Dir = filepath.Join(c.Data, "evidence")
+		}
+		if ev, err = evidence.Open(ctx, ecfg); err != nil {
+			return nil, fmt.Errorf("evidence store: %w", err)
+		}
+		where := ecfg.Dir
+		if ecfg.S3.Bucket != "" {
+			where = "s3://" + ecfg.S3.Bucket + "/" + ecfg.S3.Prefix
+		}
+		lg.Info("evidence: on for users who consent", "store", where, "retention", ecfg.RetentionOrDefault())
+	} else {
+		lg.Info("evidence: off (no " + evidence.KeyEnv + ", --evidence-key-file or --s3-bucket configured): no audio is kept")
+	}
 	st, err := openStore(ctx, c.DB, c.Data)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return nil, fmt.Errorf("open database: %w", err)
 	}
-	defer st.Close()
 	det, err := loadDetector(c.Model)
 	if err != nil {
 		// Alerts matter more than /predict: keep serving, say so plainly.
@@ -357,6 +382,69 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if c.InstanceID == "" {
 		host, _ := os.Hostname()
 		c.InstanceID = host + "-" + store.NewID()[:8]
+	}
+	metrics := server.NewMetrics(st)
+	a := &app{st: st, reg: reg, ev: ev, lg: lg}
+	svcCfg := incident.Config{
+		CancelWindow: c.CancelWindow, AckTimeout: c.AckTimeout, HeartbeatTimeout: c.HeartbeatTimeout,
+		MaxEscalations: c.MaxEscalations, Links: incident.NewLinks(secret, base), Logger: lg,
+	}
+	if c.Worker {
+		a.worker = incident.NewWorker(st, reg, incident.WorkerConfig{
+			Owner: c.InstanceID, Concurrency: c.WorkerConcurrency, Lease: c.DeliveryLease, Poll: c.DeliveryPoll,
+			BaseBackoff: c.BackoffBase, MaxBackoff: c.BackoffMax, MaxAttempts: c.MaxAttempts, Logger: lg,
+			Observe: metrics.ObserveDelivery,
+		})
+		svcCfg.Enqueued = a.worker.Wake
+	}
+	a.svc = incident.New(st, reg, svcCfg)
+	opt := server.Options{
+		Store: st, Incidents: a.svc, SMSConfigured: reg.SMSConfigured(), Logger: lg, Metrics: metrics,
+		CORSOrigins: c.origins(), MaxUploadBytes: int64(c.MaxUploadMB) << 20, MaxAudio: c.MaxAudio,
+		PredictRate: c.PredictRate, PredictBurst: c.PredictBurst, SignInRate: c.SignInRate, SignInBurst: c.SignInBurst,
+		TrustProxy: c.TrustProxy, MetricsToken: c.MetricsToken,
+		TwilioAuthToken: nc.Twilio.AuthToken, TwilioCallbackURL: c.Twilio.StatusCallbackURL,
+		Web: server.WebOptions{WasmDir: c.WasmDir, SecureCookies: c.SecureCookies,
+			Live: server.LiveOptions{MaxStreamsPerUser: c.LiveStreamsPerUser, IdleTimeout: c.LiveIdleTimeout}},
+		Evidence: ev,
+	}
+	if det != nil {
+		opt.Detector = det
+	}
+	a.api = server.New(opt)
+	return a, nil
+}
+
+// parseServe parses and validates serve's settings.
+func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
+	fs, c := serveFlags(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, nil
+		}
+		return nil, exitError{2}
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q (serve takes only flags; see --help)", fs.Args())
+	}
+	if err := applySettings(fs, "config"); err != nil {
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("invalid settings:\n%w", err)
+	}
+	return c, nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseServe(args, stderr)
+	if c == nil {
+		return err
+	}
+	lg := newLogger(stderr, c.LogLevel, c.LogFormat)
+	slog.SetDefault(lg)
+	if lambdaapp.Running() {
+		return runLambda(ctx, c, lg)
 	}
 
 	ln, err := net.Listen("tcp", c.Addr)
@@ -367,35 +455,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-
-	metrics := server.NewMetrics(st)
-	var worker *incident.Worker
-	svcCfg := incident.Config{
-		CancelWindow: c.CancelWindow, AckTimeout: c.AckTimeout, HeartbeatTimeout: c.HeartbeatTimeout,
-		MaxEscalations: c.MaxEscalations, Links: incident.NewLinks(secret, base), Logger: lg,
+	a, err := buildApp(ctx, c, lg, base)
+	if err != nil {
+		ln.Close()
+		return err
 	}
-	if c.Worker {
-		worker = incident.NewWorker(st, reg, incident.WorkerConfig{
-			Owner: c.InstanceID, Concurrency: c.WorkerConcurrency, Lease: c.DeliveryLease, Poll: c.DeliveryPoll,
-			BaseBackoff: c.BackoffBase, MaxBackoff: c.BackoffMax, MaxAttempts: c.MaxAttempts, Logger: lg,
-			Observe: metrics.ObserveDelivery,
-		})
-		svcCfg.Enqueued = worker.Wake
-	}
-	svc := incident.New(st, reg, svcCfg)
-	opt := server.Options{
-		Store: st, Incidents: svc, SMSConfigured: reg.SMSConfigured(), Logger: lg, Metrics: metrics,
-		CORSOrigins: c.origins(), MaxUploadBytes: int64(c.MaxUploadMB) << 20, MaxAudio: c.MaxAudio,
-		PredictRate: c.PredictRate, PredictBurst: c.PredictBurst, SignInRate: c.SignInRate, SignInBurst: c.SignInBurst,
-		TrustProxy: c.TrustProxy, MetricsToken: c.MetricsToken,
-		TwilioAuthToken: nc.Twilio.AuthToken, TwilioCallbackURL: c.Twilio.StatusCallbackURL,
-		Web: server.WebOptions{WasmDir: c.WasmDir, SecureCookies: c.SecureCookies,
-			Live: server.LiveOptions{MaxStreamsPerUser: c.LiveStreamsPerUser, IdleTimeout: c.LiveIdleTimeout}},
-	}
-	if det != nil {
-		opt.Detector = det
-	}
-	api := server.New(opt)
+	defer a.Close()
+	svc, worker, api, reg := a.svc, a.worker, a.api, a.reg
 
 	srv := &http.Server{
 		Handler:           api,
@@ -414,6 +480,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.Run(bg, c.Tick) }()
+	if a.ev != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			evidence.RunSweeper(bg, a.ev, c.Evidence.RetentionOrDefault(), time.Hour, func(n int, err error) {
+				if err != nil {
+					lg.Error("evidence: retention sweep failed", "err", err)
+					return
+				}
+				lg.Info("evidence: retention sweep", "deleted", n)
+			})
+		}()
+	}
 	workerDone := make(chan struct{})
 	if worker != nil {
 		go func() { defer close(workerDone); worker.Run(bg) }()
@@ -451,6 +530,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case <-sctx.Done():
 		lg.Error("shutdown: deliveries still in flight; their leases expire and they are retried")
 	}
+	api.WaitEvidence()
 	wg.Wait()
 	lg.Info("stopped")
 	return nil

@@ -57,6 +57,7 @@ func main() {
 		os.Exit(1)
 	}
 	rssBefore := rss(*pid)
+	cpuBefore := cpuSeconds(*pid)
 	fsz := int(frame.Seconds() * rate)
 	var wg sync.WaitGroup
 	results := make([]result, *streams)
@@ -92,6 +93,7 @@ func main() {
 	wg.Wait()
 	close(done)
 	wall := time.Since(start)
+	cpuUsed := cpuSeconds(*pid) - cpuBefore
 
 	var all []time.Duration
 	var updates, voiced, frames, failed, lateN int
@@ -128,6 +130,8 @@ func main() {
 	if *pid > 0 && peakRSS.Load() > 0 {
 		fmt.Printf("server RSS: %d MiB idle, %d MiB with all streams open: %.0f KiB per stream\n",
 			rssBefore>>20, peakRSS.Load()>>20, float64(peakRSS.Load()-rssBefore)/1024/float64(*streams))
+		fmt.Printf("server CPU: %.1f s in %.1f s of wall time (%.2f cores; %.2f ms per stream-second of audio)\n",
+			cpuUsed, wall.Seconds(), cpuUsed/wall.Seconds(), 1000*cpuUsed/(float64(*streams)*dur.Seconds()))
 	}
 	if firstErr != nil {
 		fmt.Println("first error:", firstErr)
@@ -262,4 +266,28 @@ func rss(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// cpuSeconds is a process's user+system CPU time (0 when unknown).
+func cpuSeconds(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start at ")".
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ is 100 on Linux
 }

@@ -9,7 +9,7 @@
 // It installs one global object, empowerher, with functions that take
 // and return plain values (results are JSON strings):
 //
-//	load(Uint8Array model) → JSON {"version","threshold","classes"} | throws
+//	load(Uint8Array model) → JSON {"version","threshold","stream_threshold","classes"} | throws
 //	analyze(Float32Array samples16k) → JSON detect.Result
 //	newStream() → id;  write(id, Float32Array) → JSON [detect.Update…]
 //	reset(id);  close(id)
@@ -69,7 +69,8 @@ func load(_ js.Value, args []js.Value) any {
 		return throw(err)
 	}
 	det = d
-	out, _ := json.Marshal(map[string]any{"version": d.ModelVersion(), "threshold": d.Threshold(), "classes": d.Classes()})
+	out, _ := json.Marshal(map[string]any{"version": d.ModelVersion(), "threshold": d.Threshold(),
+		"stream_threshold": m.StreamThreshold, "classes": d.Classes()})
 	return string(out)
 }
 

@@ -12,7 +12,7 @@ import (
 const (
 	DefaultWindow   = 2 * time.Second
 	DefaultHop      = 500 * time.Millisecond
-	DefaultSmooth   = 3
+	DefaultSmooth   = 2
 	DefaultCooldown = 10 * time.Second
 )
 

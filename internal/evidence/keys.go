@@ -10,8 +10,15 @@ import (
 // ClipKey is the key scheme the server should use: every clip of one user
 // under one prefix (so withdrawing consent is one List+Delete), then the
 // incident, then the capture time.
-func ClipKey(userID, incidentID int64, captured time.Time) string {
-	return fmt.Sprintf("%s%d/%d", UserPrefix(userID), incidentID, captured.UTC().UnixNano())
+func ClipKey(userID int64, incidentID string, captured time.Time) string {
+	return fmt.Sprintf("%s%d", IncidentPrefix(userID, incidentID), captured.UTC().UnixNano())
+}
+
+// IncidentPrefix is the List prefix of one incident's clips; it ends in
+// '/' so that incident "i1" does not catch "i10". Incident ids are
+// store.NewID's URL-safe base64, which ValidateKey accepts.
+func IncidentPrefix(userID int64, incidentID string) string {
+	return UserPrefix(userID) + incidentID + "/"
 }
 
 // UserPrefix is the List prefix holding all of one user's clips.

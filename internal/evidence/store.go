@@ -26,8 +26,8 @@ func (l Label) Valid() bool { return l == Unlabelled || l == FalseAlarm || l == 
 // Meta travels with a clip, encrypted with it.
 type Meta struct {
 	UserID     int64     `json:"user_id"`
-	IncidentID int64     `json:"incident_id,omitempty"`
-	Score      float64   `json:"score"` // detector distress score in [0,1]
+	IncidentID string    `json:"incident_id,omitempty"` // store.Incident.ID
+	Score      float64   `json:"score"`                 // detector distress score in [0,1]
 	Label      Label     `json:"label,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	LabelledAt time.Time `json:"labelled_at,omitzero"`

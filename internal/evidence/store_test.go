@@ -197,7 +197,7 @@ func runStoreTests(t *testing.T, newHarness func(*testing.T) harness) {
 		h := newHarness(t)
 		s := h.open(t, mustKeys(t, keyA))
 		wav := testWAV(7, 4000)
-		meta := Meta{UserID: 42, IncidentID: 7, Score: 0.93}
+		meta := Meta{UserID: 42, IncidentID: "i7", Score: 0.93}
 		if err := s.Put(ctx, "u42/i7/c1", wav, meta); err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +217,7 @@ func runStoreTests(t *testing.T, newHarness func(*testing.T) harness) {
 		if !bytes.Equal(got, wav) {
 			t.Fatalf("clip changed in round trip: %d bytes, want %d", len(got), len(wav))
 		}
-		if gm.UserID != 42 || gm.IncidentID != 7 || gm.Score != 0.93 || gm.Label != Unlabelled || gm.CreatedAt.IsZero() {
+		if gm.UserID != 42 || gm.IncidentID != "i7" || gm.Score != 0.93 || gm.Label != Unlabelled || gm.CreatedAt.IsZero() {
 			t.Fatalf("meta = %+v", gm)
 		}
 		if err := s.SetLabel(ctx, "u42/i7/c1", Real); err != nil {
@@ -296,7 +296,7 @@ func runStoreTests(t *testing.T, newHarness func(*testing.T) harness) {
 		h := newHarness(t)
 		s := h.open(t, mustKeys(t, keyA))
 		wav := testWAV(0x5A, 2000)
-		if err := s.Put(ctx, "u77/c", wav, Meta{UserID: 987654321, IncidentID: 123456789}); err != nil {
+		if err := s.Put(ctx, "u77/c", wav, Meta{UserID: 987654321, IncidentID: "inc-123456789"}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.SetLabel(ctx, "u77/c", FalseAlarm); err != nil {
@@ -580,7 +580,7 @@ func TestClipKeysAndDeleteUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
-	k1, k2, other := ClipKey(1, 10, at), ClipKey(1, 11, at), ClipKey(12, 10, at)
+	k1, k2, other := ClipKey(1, "i10", at), ClipKey(1, "i11", at), ClipKey(12, "i10", at)
 	if err := ValidateKey(k1); err != nil {
 		t.Fatal(err)
 	}
@@ -588,6 +588,12 @@ func TestClipKeysAndDeleteUser(t *testing.T) {
 		if err := s.Put(ctx, k, testWAV(1, 10), Meta{}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if keys, _ := s.List(ctx, IncidentPrefix(1, "i1")); len(keys) != 0 {
+		t.Fatalf("incident i1's prefix lists %q", keys)
+	}
+	if keys, _ := s.List(ctx, IncidentPrefix(1, "i10")); len(keys) != 1 || keys[0] != k1 {
+		t.Fatalf("incident i10's prefix lists %q", keys)
 	}
 	// User 1's prefix must not catch user 12's clips.
 	n, err := DeleteUser(ctx, s, 1)

@@ -252,6 +252,19 @@ func (w *Worker) attempt(d store.Delivery, sent func()) {
 		return
 	}
 
+	// Never start a provider call that could outlive the lease: once it
+	// expires another instance may take the job and send it again. A job
+	// whose lease was mostly spent waiting (a slow store) goes back to the
+	// queue at once, unsent, instead.
+	if left := d.LeaseUntil.Sub(w.cfg.Now()); !d.LeaseUntil.IsZero() && left < w.cfg.AttemptTimeout+w.leaseMargin() {
+		sent()
+		d.Attempts--
+		d.State, d.NextAttemptAt = store.DeliveryQueued, w.cfg.Now()
+		w.complete(ctx, lg, &d, OutcomeRetry, 0)
+		lg.Warn("lease too short to start an attempt; requeued unsent", "lease_left", left)
+		return
+	}
+
 	start := time.Now()
 	var res notify.Result
 	var retry bool
@@ -312,8 +325,18 @@ func (w *Worker) attempt(d store.Delivery, sent func()) {
 	lg.Error("delivery failed", "err", err)
 }
 
-func (w *Worker) complete(ctx context.Context, lg *slog.Logger, d *store.Delivery, outcome string, took time.Duration) {
+// leaseMargin is kept free at the end of a lease for recording the
+// outcome: a second, or a quarter of the attempt timeout with short leases.
+func (w *Worker) leaseMargin() time.Duration { return min(time.Second, w.cfg.AttemptTimeout/4) }
+
+func (w *Worker) complete(_ context.Context, lg *slog.Logger, d *store.Delivery, outcome string, took time.Duration) {
 	w.observe(d.Channel, outcome, took)
+	// Recording has its own deadline, not what the provider call left of
+	// the attempt's: a "sent" that fails to be recorded because a slow
+	// provider used up the timeout would be sent again once the lease
+	// expires (a duplicate without any crash).
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.AttemptTimeout)
+	defer cancel()
 	if err := w.st.CompleteDelivery(ctx, d, w.cfg.Owner); err != nil {
 		// ErrConflict: our lease expired and someone else took the job.
 		lg.Error("complete delivery", "state", d.State, "err", err)

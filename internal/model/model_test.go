@@ -166,7 +166,8 @@ func TestChooseThresholdRespectsBackgroundLimit(t *testing.T) {
 	score := []float64{0.9, 0.8, 0.7, 0.6, 0.2, 0.1, 0.85}
 	pos := []bool{true, true, true, false, false, false, false}
 	bg := []bool{false, false, false, false, false, false, true}
-	// Without a limit the best split is 0.7 (one false positive at 0.85).
+	// Without a limit the best split of the voices is 0.7 (all three
+	// positives, no negative voice); background does not count in the UAR.
 	if th := chooseThreshold(score, pos, bg, 0); th != 0.7 {
 		t.Errorf("threshold %v, want 0.7", th)
 	}

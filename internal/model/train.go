@@ -276,8 +276,10 @@ func platt(raw []float64, pos []bool) (a, b float64) {
 }
 
 // chooseThreshold maximizes the unweighted average recall of distress vs
-// the rest, among thresholds that keep background false positives at or
-// under maxBgFPR.
+// the rest over the voice rows (background excluded: everyday sound is an
+// easy negative that would pull the threshold down and cost specificity
+// on voices), among thresholds that keep background false positives at
+// or under maxBgFPR.
 func chooseThreshold(score []float64, pos, bg []bool, maxBgFPR float64) float64 {
 	cand := append([]float64(nil), score...)
 	sort.Float64s(cand)
@@ -285,13 +287,12 @@ func chooseThreshold(score []float64, pos, bg []bool, maxBgFPR float64) float64 
 	var np, nn, nb float64
 	for i := range pos {
 		switch {
+		case bg[i]:
+			nb++
 		case pos[i]:
 			np++
 		default:
 			nn++
-		}
-		if bg[i] {
-			nb++
 		}
 	}
 	for ci := 0; ci < len(cand); ci++ {
@@ -302,14 +303,15 @@ func chooseThreshold(score []float64, pos, bg []bool, maxBgFPR float64) float64 
 		var tp, tn, fb float64
 		for i, s := range score {
 			hit := s >= t
-			if pos[i] && hit {
+			switch {
+			case bg[i]:
+				if hit {
+					fb++
+				}
+			case pos[i] && hit:
 				tp++
-			}
-			if !pos[i] && !hit {
+			case !pos[i] && !hit:
 				tn++
-			}
-			if bg[i] && hit {
-				fb++
 			}
 		}
 		if nb > 0 && maxBgFPR > 0 && fb/nb > maxBgFPR {

@@ -36,5 +36,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	u := userFrom(r)
-	writeJSON(w, http.StatusOK, userView{ID: u.ID, Name: u.Name, DisplayName: u.DisplayName, CreatedAt: u.CreatedAt.UTC()})
+	v := uView(u)
+	v.CreatedAt = v.CreatedAt.UTC()
+	writeJSON(w, http.StatusOK, v)
 }

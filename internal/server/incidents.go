@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/empowerher/empowerher/internal/evidence"
 	"github.com/empowerher/empowerher/internal/incident"
 	"github.com/empowerher/empowerher/internal/store"
 )
@@ -221,6 +222,14 @@ func (s *Server) handleIncidentFeedback(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	if err := s.inc.SetFeedback(r.Context(), u, r.PathValue("id"), req.Feedback); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// The mark travels with the incident's evidence clips, where it
+	// becomes training data (empowerher export). SetFeedback accepted it,
+	// so it is a valid label; a failure here is retried by sending again.
+	if err := s.labelEvidence(context.WithoutCancel(r.Context()), u.ID, r.PathValue("id"), evidence.Label(req.Feedback)); err != nil {
+		s.logger(r).Error("evidence: labelling clips failed", "user", u.ID, "incident", r.PathValue("id"), "err", err)
 		s.writeError(w, r, err)
 		return
 	}

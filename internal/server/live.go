@@ -240,6 +240,9 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	defer c.CloseNow()
 	c.SetReadLimit(int64(o.MaxFrameBytes))
 	ls := &liveSession{s: s, c: c, u: u, o: o, ctx: ctx, stream: det.NewStream(detect.StreamConfig{})}
+	if s.evidenceOn() && u.EvidenceConsent {
+		ls.ring = newPCMRing()
+	}
 	code, reason := ls.run()
 	lg.Info("live: stream ended", "seconds", float64(ls.samples)/liveRate, "code", int(code), "reason", reason)
 	_ = c.Close(code, reason)
@@ -260,8 +263,11 @@ type liveSession struct {
 	samples int64
 	start   time.Time
 	loc     *store.Location
-	failed  error
-	idle    atomic.Bool
+	// ring keeps the last evidenceSeconds of PCM, only for a user who
+	// consented to evidence on a server that keeps it (evidence.go).
+	ring   *pcmRing
+	failed error
+	idle   atomic.Bool
 }
 
 func (ls *liveSession) send(v any) {
@@ -280,10 +286,14 @@ func (ls *liveSession) send(v any) {
 
 func (ls *liveSession) run() (websocket.StatusCode, string) {
 	s := ls.s
+	// Real time counts from the upgrade: the client may start sending
+	// then, before the ready message (a slow store must not make its
+	// audio look faster than real time).
+	ls.start = time.Now()
 	ready := liveReady{Type: "ready", SampleRate: liveRate, MaxFrameBytes: ls.o.MaxFrameBytes,
 		HopS: detect.DefaultHop.Seconds(), CancelWindowS: s.inc.Config().CancelWindow.Seconds()}
 	if d := s.opt.Detector; d != nil {
-		ready.Threshold, ready.ModelVersion = d.Threshold(), d.ModelVersion()
+		ready.Threshold, ready.ModelVersion = ls.stream.Threshold(), d.ModelVersion()
 	}
 	if inc, err := s.st.OpenIncident(ls.ctx, ls.u.ID); err == nil {
 		v := incView(inc)
@@ -291,7 +301,6 @@ func (ls *liveSession) run() (websocket.StatusCode, string) {
 	}
 	ls.send(ready)
 	ls.pcm = make([]byte, ls.o.MaxFrameBytes)
-	ls.start = time.Now()
 	// Idle streams and displaced ones are closed from outside the read,
 	// with a close code the client can act on (a read deadline would drop
 	// the connection without one).
@@ -379,6 +388,9 @@ func readMessage(rd io.Reader, buf []byte) (int, error) {
 }
 
 func (ls *liveSession) audio(b []byte) {
+	if ls.ring != nil {
+		ls.ring.write(b)
+	}
 	for len(b) > 0 {
 		k := min(len(b)/2, len(ls.f32))
 		x := ls.f32[:k]
@@ -417,6 +429,7 @@ func (ls *liveSession) detection(a detect.Alarm) {
 		ev.CancelInS = max(out.Incident.ActivateAt.Sub(s.inc.Config().Now()).Seconds(), 0)
 	}
 	s.log.Info("live: detection", "user", ls.u.ID, "incident", out.Incident.ID, "score", a.Score, "label", a.Label, "joined", out.Joined)
+	ls.keepEvidence(out.Incident, a)
 	ls.send(ev)
 }
 

@@ -37,6 +37,7 @@ var routes = []route{
 	{"POST /predict", optional, limitPredict, "detect distress in an audio clip", (*Server).handlePredict},
 	{"POST /alert", user, "", "ask for help: create (or join) an incident and alert contacts", (*Server).handleAlert},
 	{"GET /me", user, "", "the signed-in user", (*Server).handleMe},
+	{"PUT /me/settings", user, "", "the user's settings: evidence consent (withdrawing deletes her clips)", (*Server).handleSettings},
 
 	{"GET /incidents", user, "", "list incidents, newest first", (*Server).handleListIncidents},
 	{"GET /incidents/{id}", user, "", "one incident with events, recipients and deliveries", (*Server).handleGetIncident},

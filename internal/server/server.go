@@ -4,10 +4,12 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/empowerher/empowerher/internal/audio"
 	"github.com/empowerher/empowerher/internal/detect"
+	"github.com/empowerher/empowerher/internal/evidence"
 	"github.com/empowerher/empowerher/internal/incident"
 	"github.com/empowerher/empowerher/internal/store"
 )
@@ -58,6 +60,9 @@ type Options struct {
 	Now               func() time.Time
 	// Web configures the browser app and live listening (web.go, live.go).
 	Web WebOptions
+	// Evidence keeps clips around live detections of users who consented
+	// (evidence.go); nil turns evidence off.
+	Evidence evidence.Store
 }
 
 // Server is the HTTP API.
@@ -73,6 +78,8 @@ type Server struct {
 	predictSlots chan struct{}
 	handler      http.Handler
 	web          webState // the app's files, live streams (web.go)
+	// evidenceWG counts evidence uploads in flight (evidence.go).
+	evidenceWG sync.WaitGroup
 }
 
 // New builds the server and its routes.
@@ -113,6 +120,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Metrics returns the server's metrics (the delivery worker reports into it).
 func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// WaitEvidence waits for evidence uploads in flight (graceful shutdown).
+func (s *Server) WaitEvidence() { s.evidenceWG.Wait() }
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

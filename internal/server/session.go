@@ -85,7 +85,7 @@ type sessionView struct {
 }
 
 func uView(u *store.User) userView {
-	return userView{ID: u.ID, Name: u.Name, DisplayName: u.DisplayName, CreatedAt: u.CreatedAt}
+	return userView{ID: u.ID, Name: u.Name, DisplayName: u.DisplayName, CreatedAt: u.CreatedAt, EvidenceConsent: u.EvidenceConsent}
 }
 
 // sameOrigin refuses cookie-setting requests sent by other sites' pages

@@ -67,6 +67,8 @@ type userView struct {
 	Name        string    `json:"name"`
 	DisplayName string    `json:"display_name"`
 	CreatedAt   time.Time `json:"created_at"`
+	// EvidenceConsent: keep audio around detections (PUT /me/settings).
+	EvidenceConsent bool `json:"evidence_consent"`
 }
 
 type locationView struct {

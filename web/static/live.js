@@ -34,7 +34,8 @@ export class Live {
     try {
       if (mode === "device") {
         const info = await device.init();
-        this.threshold = info.threshold;
+        this.threshold = info.stream_threshold;
+        $("score-th").style.left = (100 * info.stream_threshold) + "%";
         await device.reset();
       } else {
         await this.connect();

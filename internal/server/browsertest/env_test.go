@@ -138,7 +138,7 @@ func trainSmall(root string) (*detect.Detector, error) {
 // micFile writes a WAV of lead seconds of near-silence, then the clips
 // (16 kHz), then tail seconds of near-silence. It returns the path and
 // the offset of the first clip in seconds.
-func micFile(t *testing.T, root string, lead, tail float64, clips ...string) (string, []float32) {
+func micFile(t testing.TB, root string, lead, tail float64, clips ...string) (string, []float32) {
 	t.Helper()
 	var x []float32
 	x = append(x, make([]float32, int(lead*16000))...)
@@ -169,7 +169,7 @@ func micFile(t *testing.T, root string, lead, tail float64, clips ...string) (st
 }
 
 // pick returns up to n corpus paths (relative) whose items satisfy keep.
-func pick(t *testing.T, root string, n int, keep func(corpus.Item) bool) []string {
+func pick(t testing.TB, root string, n int, keep func(corpus.Item) bool) []string {
 	t.Helper()
 	items, err := corpus.List(os.DirFS(root))
 	if err != nil {
@@ -190,11 +190,11 @@ func pick(t *testing.T, root string, n int, keep func(corpus.Item) bool) []strin
 	return out
 }
 
-func screamClips(t *testing.T, root string) []string {
+func screamClips(t testing.TB, root string) []string {
 	return pick(t, root, 4, func(it corpus.Item) bool { return it.Class == corpus.Scream })
 }
 
-func calmClips(t *testing.T, root string) []string {
+func calmClips(t testing.TB, root string) []string {
 	return pick(t, root, 5, func(it corpus.Item) bool {
 		return it.Corpus == corpus.RAVDESS && it.Class == corpus.Neutral && heldOutActors[it.Actor]
 	})

@@ -2,11 +2,14 @@ package sqlite_test
 
 import (
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/empowerher/empowerher/internal/store"
 	"github.com/empowerher/empowerher/internal/store/sqlite"
@@ -167,6 +170,94 @@ func TestPathKinds(t *testing.T) {
 		open(t, tc.arg)
 		if fi, err := os.Stat(tc.file); err != nil || !fi.Mode().IsRegular() {
 			t.Errorf("Open(%s) did not create the file %s: %v", tc.arg, tc.file, err)
+		}
+	}
+}
+
+// TestBatchInsertIDs: an incident's recipients and deliveries go in
+// multi-row INSERTs of up to 32 rows; with more than that (several
+// chunks) every delivery still gets the id of its own row.
+func TestBatchInsertIDs(t *testing.T) {
+	s := open(t, t.TempDir())
+	u := &store.User{Name: "asha"}
+	if err := s.CreateUser(t.Context(), u, nil); err != nil {
+		t.Fatal(err)
+	}
+	const n = 70 // chunks of 32, 32 and 6
+	rs := make([]store.Recipient, n)
+	ds := make([]store.Delivery, n)
+	for i := range n {
+		rs[i] = store.Recipient{ContactID: int64(i + 1), ContactName: "c" + strconv.Itoa(i), TokenHash: []byte("token-" + strconv.Itoa(i))}
+		ds[i] = store.Delivery{ContactID: int64(i + 1), Channel: store.ChannelLog, Body: "body " + strconv.Itoa(i)}
+	}
+	inc := &store.Incident{UserID: u.ID, State: store.StateActive, Trigger: "manual"}
+	if err := s.CreateIncident(t.Context(), inc, rs, ds); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListDeliveries(t.Context(), u.ID, inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("%d deliveries stored, want %d", len(got), n)
+	}
+	byID := map[int64]store.Delivery{}
+	for _, d := range got {
+		byID[d.ID] = d
+	}
+	for i, d := range ds {
+		st, ok := byID[d.ID]
+		if !ok || st.Body != d.Body || st.IdempotencyKey != d.IdempotencyKey || st.ContactID != d.ContactID {
+			t.Fatalf("delivery %d: caller has id %d (%q), stored row is %+v", i, d.ID, d.Body, st)
+		}
+	}
+	stored, err := s.Recipients(t.Context(), inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != n {
+		t.Fatalf("%d recipients stored, want %d", len(stored), n)
+	}
+	// A duplicate key inside one batch fails the whole incident.
+	dup := []store.Delivery{{ContactID: 1, Channel: store.ChannelLog, IdempotencyKey: "k"}, {ContactID: 2, Channel: store.ChannelLog, IdempotencyKey: "k"}}
+	inc2 := &store.Incident{ID: store.NewID(), UserID: u.ID, State: store.StateActive, Trigger: "manual"}
+	if err := s.CreateIncident(t.Context(), inc2, nil, dup); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate idempotency keys in one batch: %v, want ErrConflict", err)
+	}
+	if _, err := s.GetIncident(t.Context(), u.ID, inc2.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the failed incident was stored: %v", err)
+	}
+}
+
+// BenchmarkLeaseNothingDue: a worker's lease when nothing is due, with
+// 1000 deliveries already sent. It must not grow with the history: the
+// lease query reads the queue's partial indexes, not the table.
+func BenchmarkLeaseNothingDue(b *testing.B) {
+	s := open(b, b.TempDir())
+	u := &store.User{Name: "asha"}
+	if err := s.CreateUser(b.Context(), u, nil); err != nil {
+		b.Fatal(err)
+	}
+	ds := make([]store.Delivery, 1000)
+	for i := range ds {
+		ds[i] = store.Delivery{UserID: u.ID, Channel: store.ChannelLog}
+	}
+	if err := s.EnqueueDeliveries(b.Context(), ds); err != nil {
+		b.Fatal(err)
+	}
+	got, err := s.LeaseDeliveries(b.Context(), "w", time.Now(), time.Hour, len(ds))
+	if err != nil || len(got) != len(ds) {
+		b.Fatalf("leased %d of %d: %v", len(got), len(ds), err)
+	}
+	for i := range got {
+		got[i].State = store.DeliverySent
+		if err := s.CompleteDelivery(b.Context(), &got[i], "w"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if got, err := s.LeaseDeliveries(b.Context(), "w", time.Now(), time.Hour, 16); err != nil || len(got) != 0 {
+			b.Fatalf("leased %d: %v", len(got), err)
 		}
 	}
 }
