@@ -5,7 +5,9 @@
 //   - alert:   POST /alert (manual) → first provider request latency with
 //     N incidents at once (N users, one webhook contact each, a local
 //     webhook receiver timing the first request of every incident);
-//   - idle:    resident memory of the idle server.
+//   - idle:    resident memory of the idle server;
+//   - throughput: alert delivery throughput with 1 vs several instances on
+//     one PostgreSQL (throughput.go; not part of "all").
 //
 // It starts the server itself (--bin), so the load comes from another
 // process than the one measured.
@@ -39,7 +41,13 @@ const webhookSecret = "loadtest-webhook-secret-0123456789"
 
 func main() {
 	bin := flag.String("bin", "", "path to the empowerher binary (required)")
-	mode := flag.String("mode", "all", "predict, alert, idle or all")
+	mode := flag.String("mode", "all", "predict, alert, idle, all, or throughput")
+	db := flag.String("db", "", "throughput: PostgreSQL `DSN`; each run creates (and drops) a fresh database next to it")
+	instances := flag.String("instances", "1,2", "throughput: instance counts to measure, one run each")
+	alerts := flag.Int("alerts", 1000, "throughput: alerts per run (one user each)")
+	workerConc := flag.Int("worker-concurrency", 16, "throughput: serve --worker-concurrency of each instance")
+	poolMax := flag.Int("pool-max-conns", 0, "throughput: each instance's PostgreSQL pool size (0: pgx's default, max(4, CPUs))")
+	peerDelay := flag.Duration("peer-delay", 0, "throughput: the webhook receiver answers after this (a provider's latency)")
 	conc := flag.Int("concurrency", 8, "predict: requests in flight")
 	dur := flag.Duration("duration", 10*time.Second, "predict: how long to send")
 	incidents := flag.Int("incidents", 100, "alert: incidents at once")
@@ -51,11 +59,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadtest: --bin is required (go build -o /tmp/empowerher ./cmd/empowerher)")
 		os.Exit(2)
 	}
+	if *mode == "throughput" {
+		runThroughput(throughputConfig{bin: *bin, dsn: *db, instances: parseInstances(*instances), alerts: *alerts,
+			conc: *conc, workerConcurrency: *workerConc, peerDelay: *peerDelay, poolMaxConns: *poolMax})
+		return
+	}
 	data, err := os.MkdirTemp("", "empowerher-load")
 	check(err)
 	defer os.RemoveAll(data)
 
-	rcv := newReceiver()
+	rcv := newReceiver(0)
 	defer rcv.srv.Close()
 	args := []string{"--data", data, "--predict-rate", "0"}
 	if *model != "" {
@@ -249,10 +262,12 @@ type receiver struct {
 	mu    sync.Mutex
 	first map[string]time.Time
 	all   chan string
+	dups  int // requests for an incident already received
 }
 
-func newReceiver() *receiver {
-	r := &receiver{first: map[string]time.Time{}, all: make(chan string, 10000)}
+// newReceiver answers each request after delay (a provider's latency).
+func newReceiver(delay time.Duration) *receiver {
+	r := &receiver{first: map[string]time.Time{}, all: make(chan string, 100000)}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		at := time.Now() // the moment the provider request arrives
 		var p struct {
@@ -263,8 +278,13 @@ func newReceiver() *receiver {
 		if _, ok := r.first[p.IncidentID]; !ok {
 			r.first[p.IncidentID] = at
 			r.all <- p.IncidentID
+		} else {
+			r.dups++
 		}
 		r.mu.Unlock()
+		if delay > 0 {
+			time.Sleep(delay)
+		}
 	}))
 	return r
 }

@@ -334,8 +334,9 @@ func (w *Worker) complete(_ context.Context, lg *slog.Logger, d *store.Delivery,
 	// Recording has its own deadline, not what the provider call left of
 	// the attempt's: a "sent" that fails to be recorded because a slow
 	// provider used up the timeout would be sent again once the lease
-	// expires (a duplicate without any crash).
-	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.AttemptTimeout)
+	// expires (a duplicate without any crash). It may use the rest of the
+	// lease, while nobody else can take the job.
+	ctx, cancel := context.WithTimeout(context.Background(), max(w.cfg.AttemptTimeout, d.LeaseUntil.Sub(w.cfg.Now())))
 	defer cancel()
 	if err := w.st.CompleteDelivery(ctx, d, w.cfg.Owner); err != nil {
 		// ErrConflict: our lease expired and someone else took the job.

@@ -194,3 +194,17 @@ func BenchmarkPredict(b *testing.B) {
 		p.Predict(x, probs)
 	}
 }
+
+// The model the binary embeds decodes, is consistent, and names itself.
+func TestEmbeddedModelDecodes(t *testing.T) {
+	m, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(m.Version, "eh-") || len(m.Classes) != 11 || len(m.Nets) == 0 {
+		t.Fatalf("embedded model %s: %d classes, %d networks", m.Version, len(m.Classes), len(m.Nets))
+	}
+	if m.StreamThreshold < m.Threshold {
+		t.Errorf("stream threshold %.3f below the clip threshold %.3f", m.StreamThreshold, m.Threshold)
+	}
+}

@@ -15,8 +15,9 @@ type alertRequest struct {
 	Location *locationInput `json:"location"`
 	Trigger  string         `json:"trigger"`
 	Score    float64        `json:"score"`
-	// Clip (base64 audio) is accepted and not kept yet: evidence storage
-	// arrives with issue 5; the response says so in warnings.
+	// Clip (base64 audio) is accepted and not kept: evidence comes from
+	// live listening, where the server holds the audio around the
+	// detection itself (evidence.go); the response says so in warnings.
 	Clip string `json:"clip"`
 }
 
@@ -55,7 +56,7 @@ func (s *Server) handleAlert(w http.ResponseWriter, r *http.Request) {
 		resp.Warnings = append(resp.Warnings, "no SMS provider is configured on this server: SMS messages go to the server log instead")
 	}
 	if req.Clip != "" {
-		resp.Warnings = append(resp.Warnings, "the clip was not kept: evidence storage is not enabled on this server")
+		resp.Warnings = append(resp.Warnings, "the clip was not kept: only live listening keeps evidence, for users who consented, on servers that store it")
 	}
 	if resp.Warnings == nil {
 		resp.Warnings = []string{}
