@@ -22,7 +22,7 @@ model:
 
 # Cross-validate the recipe and regenerate docs/model-card.md.
 eval:
-	$(GO) run ./cmd/empowerher eval --data $(DATA)
+	$(GO) run ./cmd/empowerher eval --data $(DATA) --json > docs/eval-report.json
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
