@@ -28,7 +28,7 @@ func (d *Detector) Analyze(samples []float32) Result {
 	w.fe.Reset()
 	w.lld = w.fe.Write(w.lld[:0], samples)
 	n := len(w.lld) / features.NumLLD
-	_, active := clipLevels(samples)
+	active := clipActivity(samples)
 
 	k := len(d.m.Classes)
 	voicedSum := make([]float64, k)

@@ -231,8 +231,5 @@ func (s *Stream) StateBytes() int {
 	return n
 }
 
-// SamplesSeen is the stream's length so far.
-func (s *Stream) SamplesSeen() int64 { return s.samples }
-
 // summarizerBytes is the Summarizer's scratch, measured by its size.
 func summarizerBytes(s *features.Summarizer) int { return int(unsafe.Sizeof(*s)) }

@@ -32,11 +32,10 @@ func frameDB(x []float32) float64 {
 	return 10 * math.Log10(s/float64(len(x))+1e-12)
 }
 
-// clipLevels returns per-frame dBFS and the active flags for a whole
-// clip. The floor is the clip's 10th percentile, or 25 dB under its 95th
+// clipActivity returns the active flag of every frame of a whole clip. The floor is the clip's 10th percentile, or 25 dB under its 95th
 // where that is lower, so a clip that is sound from end to end (a
 // scream, a steady noise) is active and left to the model to judge.
-func clipLevels(x []float32) ([]float64, []bool) {
+func clipActivity(x []float32) []bool {
 	const hop = features.HopSize
 	n := len(x) / hop
 	db := make([]float64, n)
@@ -45,7 +44,7 @@ func clipLevels(x []float32) ([]float64, []bool) {
 	}
 	active := make([]bool, n)
 	if n == 0 {
-		return db, active
+		return active
 	}
 	sorted := append([]float64(nil), db...)
 	sort.Float64s(sorted)
@@ -53,7 +52,7 @@ func clipLevels(x []float32) ([]float64, []bool) {
 	for f, v := range db {
 		active[f] = v > floor+activeAboveFloorDB && v > absoluteFloorDB
 	}
-	return db, active
+	return active
 }
 
 // streamFloor tracks the noise floor of a live stream: it falls at once

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/empowerher/empowerher/internal/detect"
+	"github.com/empowerher/empowerher/internal/training"
 )
 
 // CardInfo is what the model card states besides the evaluation.
@@ -27,8 +28,8 @@ func WriteCard(w io.Writer, rep *Report, info CardInfo) error {
 	p("Shipped model: `%s` (embedded in the binary; `empowerher predict --json` prints it with every result).\n\n", info.ShippedVersion)
 
 	p("## What it does\n\n")
-	p("Scores 16 kHz mono audio in 2 s windows (every 1 s for a clip, every 0.5 s live) and gives per-class probabilities over eleven classes — neutral (RAVDESS calm folded in), happy, sad, angry, fearful, disgust, surprised, scream, cry, other vocalization, background — and a distress score: P(angry, fearful, scream or cry), Platt-calibrated on speakers held out from training. `distress` is that score at or over a threshold chosen on held-out training speakers only (never on test folds), with false positives on background sound capped at 2 %%.\n\n")
-	p("Live listening (`empowerher listen`, the server's WebSocket streams): a voice-activity gate against an adaptive noise floor, the mean of the last %d window scores, an alarm when it reaches a stricter stream threshold (at most 0.5 %% of held-out non-distress windows reach it), and a %s cooldown, so one outburst gives one alarm. How many windows to average trades detection delay against false alarms: docs/benchmarks.md has both measured.\n\n", detect.DefaultSmooth, detect.DefaultCooldown)
+	p("Scores 16 kHz mono audio in 2 s windows (every 1 s for a clip, every 0.5 s live) and gives per-class probabilities over eleven classes — neutral (RAVDESS calm folded in), happy, sad, angry, fearful, disgust, surprised, scream, cry, other vocalization, background — and a distress score: P(angry, fearful, scream or cry), Platt-calibrated on speakers held out from training. `distress` is that score at or over a threshold chosen on held-out training speakers only (never on test folds), with false positives on background sound capped at %g %%.\n\n", training.MaxBackgroundFPR*100)
+	p("Live listening (`empowerher listen`, the server's WebSocket streams): a voice-activity gate against an adaptive noise floor, the mean of the last %d window scores, an alarm when it reaches a stricter stream threshold (at most %g %% of held-out non-distress windows reach it), and a %s cooldown, so one outburst gives one alarm. How many windows to average trades detection delay against false alarms: docs/benchmarks.md has both measured.\n\n", detect.DefaultSmooth, training.StreamFPR*100, detect.DefaultCooldown)
 	p("Recipe: %s. Features: eGeMAPS-style functionals (F0 in semitones, loudness relative to the window's own level, spectral slopes, alpha ratio, Hammarberg index, HNR, jitter, shimmer, roughness, MFCCs with deltas, voiced-segment statistics) that do not depend on recording level.\n\n", rep.Recipe)
 
 	p("## Intended use\n\n")

@@ -111,7 +111,7 @@ func recallAtFPR(pos, neg []float64, fpr float64) (recall, threshold float64) {
 	threshold = 0
 	if allowed < len(n) {
 		// Scores strictly above the (allowed+1)-th highest negative.
-		threshold = nextAbove(n[allowed])
+		threshold = n[allowed] + 1e-12
 	}
 	hit := 0
 	for _, s := range pos {
@@ -121,5 +121,3 @@ func recallAtFPR(pos, neg []float64, fpr float64) (recall, threshold float64) {
 	}
 	return float64(hit) / float64(len(pos)), threshold
 }
-
-func nextAbove(x float64) float64 { return x + 1e-12 }

@@ -15,6 +15,16 @@ import (
 	"github.com/empowerher/empowerher/internal/model"
 )
 
+// Operating points of the recipe, stated in the model card.
+const (
+	// MaxBackgroundFPR caps background windows of the calibration group
+	// over the clip threshold.
+	MaxBackgroundFPR = 0.02
+	// StreamFPR is the share of non-distress calibration windows allowed
+	// over the live-stream threshold.
+	StreamFPR = 0.005
+)
+
 // Config is the whole recipe.
 type Config struct {
 	Seed     uint64
@@ -90,8 +100,8 @@ func Train(p *Prepared, keep func(r dataset.Example) bool, cfg Config) (*model.M
 		Ensemble:         cfg.Ensemble,
 		CalibrationGroup: -1,
 		WeightPower:      0.75,
-		MaxBackgroundFPR: 0.02,
-		StreamFPR:        0.005,
+		MaxBackgroundFPR: MaxBackgroundFPR,
+		StreamFPR:        StreamFPR,
 		Background:       corpus.Background,
 		Progress:         cfg.Progress,
 	}
