@@ -74,7 +74,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingBusy(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -271,4 +271,29 @@ func exists(ctx context.Context, q queryer, query string, args ...any) (bool, er
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// pingBusy opens the first connection, retrying while the file is locked.
+// Switching a fresh file to WAL takes an exclusive lock for which SQLite
+// does not call the busy handler, so when processes start together on a
+// new database (serve and `user add`, two instances) all but one get
+// SQLITE_BUSY at once; they wait here instead, up to busyTimeout.
+func pingBusy(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
